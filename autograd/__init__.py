@@ -1,0 +1,38 @@
+"""chainrule's engine: scalar reverse-mode automatic differentiation.
+
+Every number is a ``Value`` that records the op and parents that made it; ``backward()`` walks
+the graph in reverse topological order and applies the chain rule.  The API follows micrograd
+(``Value``, ``.data``, ``.grad``, ``.backward()``, ``.relu()``) and, beyond it, PyTorch's names
+(``grad``, ``no_grad``, ``gradcheck``, ``detect_anomaly``).
+
+Note: the unrelated HIPS ``autograd`` package uses the same import name; do not install both in
+one environment.
+
+Where things live: ``primitives.py`` (every op with its derivative rule), ``value.py`` (the
+Value), ``backward.py`` (topological order and the chain rule), ``mode.py`` (no_grad,
+detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``cli.py`` (the ``chainrule``
+command).
+"""
+
+from .backward import grad, topological_order
+from .gradcheck import GradcheckError, gradcheck
+from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .primitives import PRIMITIVES, Primitive
+from .value import Constant, Value
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value",
+    "Constant",
+    "grad",
+    "topological_order",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "gradcheck",
+    "GradcheckError",
+    "Primitive",
+    "PRIMITIVES",
+]

@@ -1,0 +1,42 @@
+"""The ``chainrule`` command line (also ``python -m autograd``).
+
+Each subcommand lives in its own module and registers itself in ``SUBCOMMANDS`` below with a
+function that adds its arguments and one that runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+# name -> module holding `add_arguments(parser)` and `run(args) -> int`
+SUBCOMMANDS: dict[str, str] = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="chainrule",
+        description="Scalar reverse-mode autodiff for learning backpropagation.",
+    )
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub_parser)
+        sub_parser.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse argv and run the chosen subcommand; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "run", None) is None:
+        parser.print_help()
+        return 0 if argv is None and len(sys.argv) <= 1 else 2
+    return args.run(args)

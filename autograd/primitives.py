@@ -1,0 +1,231 @@
+"""The primitive table: every differentiable operation, declared once.
+
+Each entry names the operation, gives its forward on Python floats (and on numpy arrays,
+for a traced graph replayed over a batch) and its local-derivative rule: a vector-Jacobian
+product that takes the upstream gradient ``g``, the op's output ``out`` and its inputs, and
+returns one gradient per input.  The chain-rule sum itself lives once, in ``backward.py``.
+
+Rules are written in plain arithmetic so the same rule runs on
+
+* floats           -- an ordinary ``backward()``;
+* ``Value`` objects -- ``backward(create_graph=True)``, so gradients can be differentiated again;
+* numpy arrays     -- a traced graph replayed over a whole batch.
+
+The few non-arithmetic helpers a rule needs (``cos``, ``log``, the indicator ``positive``)
+dispatch on the type of their argument; see "Helpers that work on any operand" below.
+Adding an op is one ``Primitive(...)`` entry here plus its operator or method on ``Value``;
+the test suite finds every entry of ``PRIMITIVES`` on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Primitive:
+    """One differentiable operation: forward and local derivative declared together."""
+
+    name: str  # the op's name, as in ``Value.op`` ("add", "tanh", ...)
+    symbol: str  # short text for pictures ("+", "*", "tanh")
+    forward: Callable[..., float]  # on floats
+    vjp: Callable[..., tuple]  # (g, out, *inputs) -> one gradient per input
+    array_forward: Callable[..., np.ndarray] | None = None  # on numpy arrays; None: same as forward
+    # Points where the derivative has a kink or jump; the finite-difference tests keep away.
+    kinks: tuple[float, ...] = ()
+    arity: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        # the arity is read off the rule's signature: (g, out, *inputs)
+        object.__setattr__(self, "arity", self.vjp.__code__.co_argcount - 2)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def apply_arrays(self, *inputs):
+        """The forward on numpy arrays (a traced graph replayed over a batch)."""
+        return (self.array_forward or self.forward)(*inputs)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers that work on any operand: a float, a Value (create_graph=True) or a numpy array.
+# --------------------------------------------------------------------------------------------
+
+
+def _on_any(math_fn: Callable, numpy_fn: Callable, method: str) -> Callable:
+    """Build a function that applies math_fn to numbers, numpy_fn to arrays, .method() to Values."""
+
+    def fn(x):
+        if isinstance(x, (float, int)):
+            return math_fn(x)
+        if isinstance(x, np.ndarray):
+            return numpy_fn(x)
+        return getattr(x, method)()
+
+    fn.__name__ = method
+    return fn
+
+
+exp = _on_any(math.exp, np.exp, "exp")
+log = _on_any(math.log, np.log, "log")
+sin = _on_any(math.sin, np.sin, "sin")
+cos = _on_any(math.cos, np.cos, "cos")
+
+
+def positive(x):
+    """1 where x > 0, else 0.  Locally constant, so on a Value it is a plain number."""
+    if isinstance(x, np.ndarray):
+        return (x > 0).astype(float)
+    return 1.0 if getattr(x, "data", x) > 0 else 0.0
+
+
+def sign(x):
+    """-1, 0 or 1 (0 at 0, as in PyTorch).  Locally constant, like ``positive``."""
+    if isinstance(x, np.ndarray):
+        return np.sign(x)
+    x = getattr(x, "data", x)
+    return (x > 0) - (x < 0) + 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# Forwards that need more than one line (numerically stable or strict about their domain).
+# --------------------------------------------------------------------------------------------
+
+
+def _sigmoid(x: float) -> float:
+    # Two branches so exp never overflows: for x < 0 use e^x / (1 + e^x).
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _sigmoid_arrays(x: np.ndarray) -> np.ndarray:
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _pow(base: float, exponent: float) -> float:
+    if base == 0 and exponent < 0:
+        raise ZeroDivisionError("0 cannot be raised to a negative power")
+    if base < 0 and not float(exponent).is_integer():
+        # Python would silently return a complex number here.
+        raise ValueError("a negative base needs an integer exponent")
+    return base**exponent
+
+
+def _pow_arrays(base: np.ndarray, exponent) -> np.ndarray:
+    with np.errstate(divide="raise", invalid="raise"):
+        try:
+            return np.power(base, exponent)
+        except FloatingPointError as exc:
+            raise ValueError("a negative base needs an integer exponent, and 0 a non-negative one") from exc
+
+
+def _value_pow(base: float, exponent: float) -> float:
+    if base <= 0:
+        raise ValueError("with a Value exponent the base must be positive (d/dy x**y = x**y log x)")
+    return base**exponent
+
+
+def _divide(a: float, b: float) -> float:
+    if b == 0:
+        raise ZeroDivisionError("division by zero")
+    return a / b
+
+
+def _log(x: float) -> float:
+    if x <= 0:
+        raise ValueError("log is defined for positive numbers only")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0:
+        raise ValueError("sqrt is defined for non-negative numbers only")
+    return math.sqrt(x)
+
+
+# --------------------------------------------------------------------------------------------
+# The table.  In every rule: g = upstream gradient, out = this op's output, a, b = inputs.
+# --------------------------------------------------------------------------------------------
+
+# ---- arithmetic
+ADD = Primitive("add", "+", lambda a, b: a + b, lambda g, out, a, b: (g, g))
+SUB = Primitive("sub", "-", lambda a, b: a - b, lambda g, out, a, b: (g, -g))
+MUL = Primitive("mul", "*", lambda a, b: a * b, lambda g, out, a, b: (g * b, g * a))
+# d(a/b)/db = -a/b^2 = -out/b
+DIV = Primitive(
+    "div", "/", _divide, lambda g, out, a, b: (g / b, -g * out / b), array_forward=np.divide
+)
+NEG = Primitive("neg", "-", lambda a: -a, lambda g, out, a: (-g,))
+ABS = Primitive("abs", "abs", abs, lambda g, out, a: (g * sign(a),), array_forward=np.abs, kinks=(0.0,))
+
+# ---- powers
+# x ** n with a plain-number exponent n (micrograd's case).  Constants reach every rule as
+# plain numbers, also under create_graph, so n is never differentiated; its "gradient" is 0.
+POW = Primitive(
+    "pow", "**", _pow, lambda g, out, a, n: (g * n * a ** (n - 1), 0.0), array_forward=_pow_arrays
+)
+# x ** y with a Value exponent: d/dy x**y = x**y * log(x), which needs x > 0.
+VALUE_POW = Primitive(
+    "value_pow",
+    "**",
+    _value_pow,
+    lambda g, out, a, b: (g * b * a ** (b - 1), g * out * log(a)),
+    array_forward=np.power,
+)
+
+# ---- exponentials and logarithms
+EXP = Primitive("exp", "exp", math.exp, lambda g, out, a: (g * out,), array_forward=np.exp)
+LOG = Primitive("log", "log", _log, lambda g, out, a: (g / a,), array_forward=np.log)
+# d sqrt(x)/dx = 1 / (2 sqrt(x)) = 0.5 / out  (infinite at 0)
+SQRT = Primitive("sqrt", "sqrt", _sqrt, lambda g, out, a: (g * 0.5 / out,), array_forward=np.sqrt)
+
+# ---- trigonometric
+SIN = Primitive("sin", "sin", math.sin, lambda g, out, a: (g * cos(a),), array_forward=np.sin)
+COS = Primitive("cos", "cos", math.cos, lambda g, out, a: (-g * sin(a),), array_forward=np.cos)
+
+# ---- activations
+# tanh' = 1 - tanh^2 ; sigmoid' = sigmoid (1 - sigmoid): both read off the output.
+TANH = Primitive("tanh", "tanh", math.tanh, lambda g, out, a: (g * (1 - out * out),), array_forward=np.tanh)
+SIGMOID = Primitive(
+    "sigmoid", "sigmoid", _sigmoid, lambda g, out, a: (g * out * (1 - out),), array_forward=_sigmoid_arrays
+)
+RELU = Primitive(
+    "relu",
+    "ReLU",
+    lambda a: a if a > 0 else 0.0,
+    lambda g, out, a: (g * positive(a),),
+    array_forward=lambda a: np.maximum(a, 0.0),
+    kinks=(0.0,),
+)
+# slope 1 for x > 0 and alpha otherwise; alpha is a plain number, like pow's exponent.
+LEAKY_RELU = Primitive(
+    "leaky_relu",
+    "LeakyReLU",
+    lambda a, alpha: a if a > 0 else alpha * a,
+    lambda g, out, a, alpha: (g * (alpha + (1 - alpha) * positive(a)), 0.0),
+    array_forward=lambda a, alpha: np.where(a > 0, a, alpha * a),
+    kinks=(0.0,),
+)
+# The perceptron's threshold (Heaviside, step(0) = 1).  Its derivative is 0 wherever it exists,
+# which is exactly why a network of threshold units cannot be trained by gradient descent.
+STEP = Primitive(
+    "step",
+    "step",
+    lambda a: 1.0 if a >= 0 else 0.0,
+    lambda g, out, a: (g * 0.0,),
+    array_forward=lambda a: (a >= 0).astype(float),
+    kinks=(0.0,),
+)
+
+PRIMITIVES: dict[str, Primitive] = {
+    p.name: p
+    for p in (ADD, SUB, MUL, DIV, NEG, ABS, POW, VALUE_POW, EXP, LOG, SQRT, SIN, COS,
+              TANH, SIGMOID, RELU, LEAKY_RELU, STEP)
+}
