@@ -110,6 +110,12 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a Value as the picture of its graph (None: fall back to repr)."""
+        from .viz.jupyter import repr_svg  # only notebooks pay for the drawing code
+
+        return repr_svg(self)
+
     # ---- gradients ---------------------------------------------------------------------------
 
     def backward(self, grad=1.0, create_graph: bool = False) -> None:
