@@ -1,13 +1,15 @@
 """The backward pass: topological order, then the chain rule, written once.
 
-``backpropagate`` visits the graph in reverse topological order and, for every node, asks its
-primitive's rule for the local vector-Jacobian product and adds it to each parent's gradient:
+``topological_order`` lists the graph parents-first; ``_apply_chain_rule`` walks it backwards
+and, for every node, asks its primitive's rule for the local vector-Jacobian product and adds
+it to each parent's gradient:
 
     dL/dparent += rule(dL/dnode, node, *parents)
 
-It collects this pass's gradients in a dict, so ``Value.backward`` can add them to ``.grad``
-only once the pass has succeeded (nothing is half-changed if it raises) and ``grad()`` can
-return them without touching ``.grad`` at all.
+During a pass the nodes' ``.grad`` slots hold this pass's gradients (None = no contribution
+yet); the gradients from before are saved and put back afterwards, added to the new ones by
+``backward()`` (accumulation, as in micrograd and PyTorch) or untouched by ``grad()``.  If the
+pass raises, every ``.grad`` is restored, so nothing is left half-changed.
 """
 
 from __future__ import annotations
@@ -16,70 +18,96 @@ import math
 from collections.abc import Iterable, Sequence
 
 from .mode import enable_grad, state
-from .value import Constant, Value, describe_call
+from .value import Constant, Value, as_float, describe_call
 
 
-def topological_order(roots: Iterable[Value]) -> list[Value]:
+def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
     """Every Value the roots depend on, each listed after all of its parents.
 
-    Depth-first with an explicit stack of (node, iterator over its parents), so the depth of
-    the graph is limited by memory, not by Python's recursion limit.
+    Depth-first with an explicit stack (so depth is limited by memory, not by Python's
+    recursion limit).  The stack always holds a path of uses from a root down, so a parent
+    already visited cannot be on it (the graph is acyclic): it is finished.
     """
+    roots = [roots] if isinstance(roots, Value) else roots
     order: list[Value] = []
     visited: set[Value] = set()
     for root in roots:
         if root in visited:
             continue
         visited.add(root)
-        stack = [(root, iter(root.parents))]
+        stack = [root]
         while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if parent not in visited:
-                    visited.add(parent)
-                    if parent.parents:
-                        stack.append((parent, iter(parent.parents)))
-                        break
-                    order.append(parent)  # a leaf is finished as soon as it is seen
-            else:
-                stack.pop()
-                order.append(node)
+            node = stack[-1]
+            a = node._a
+            if a is not None and a not in visited:
+                visited.add(a)
+                stack.append(a)
+                continue
+            b = node._b
+            if b is not None and b not in visited:
+                visited.add(b)
+                stack.append(b)
+                continue
+            order.append(stack.pop())  # both parents finished
     return order
 
 
-def backpropagate(roots: Sequence[Value], seeds: Sequence, create_graph: bool = False) -> dict:
-    """d(sum of seed * root)/d(node) for every node the roots depend on, as {node: gradient}.
+def _apply_chain_rule(order: list[Value], create_graph: bool) -> None:
+    """Propagate the roots' gradients (already in .grad) to every node of `order`.
 
-    With create_graph the rules run on Values (recorded, so differentiable again); otherwise
-    on floats.  Constants always reach the rules as plain numbers.
+    Expects every other node's .grad to be None.  Runs the rules on floats, or on Values
+    (recorded, so differentiable again) with create_graph; Constants reach rules as numbers.
+    This loop runs once per node of every backward pass, hence the unrolled operands.
     """
-    grads: dict[Value, object] = {}
-    for root, seed in zip(roots, seeds):
-        grads[root] = grads[root] + seed if root in grads else seed
-    order = topological_order(roots)
-    with enable_grad() if create_graph else _nothing():
-        for node in reversed(order):
-            prim = node._prim
-            if prim is None:
-                continue
-            g = grads[node]  # complete: every node that uses `node` came earlier in this loop
-            parents = node.parents
-            if create_graph:
-                out, inputs = node, [p.data if type(p) is Constant else p for p in parents]
+    anomaly = state.anomaly
+    for node in reversed(order):  # every use of `node` comes later in `order`: its grad is complete
+        prim = node._prim
+        if prim is None:
+            continue  # a leaf: its gradient goes nowhere
+        a, b = node._a, node._b
+        if create_graph:
+            g, out = node.grad, node
+            a_in = a.data if type(a) is Constant else a
+            b_in = b.data if type(b) is Constant else b
+        else:
+            g, out, a_in = node.grad, node.data, a.data
+            b_in = None if b is None else b.data
+        try:
+            if b is None:
+                (ga,) = prim.vjp(g, out, a_in)
             else:
-                out, inputs = node.data, [p.data for p in parents]
-            try:
-                local = prim.vjp(g, out, *inputs)
-            except (ValueError, ZeroDivisionError, OverflowError) as exc:
-                raise type(exc)(
-                    f"backward through {describe_call(prim, parents)}: the derivative is "
-                    f"undefined or infinite there ({exc})"
-                ) from None
-            for i, (parent, local_grad) in enumerate(zip(parents, local)):
-                if state.anomaly:
-                    _check_finite(local_grad, prim, parents, i)
-                grads[parent] = grads[parent] + local_grad if parent in grads else local_grad
-    return grads
+                ga, gb = prim.vjp(g, out, a_in, b_in)
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            raise type(exc)(
+                f"backward through {describe_call(prim, node.parents)}: the derivative is "
+                f"undefined or infinite there ({exc})"
+            ) from None
+        # the chain rule: a node's gradient is the sum of what each of its uses sends back
+        if b is not None:
+            if anomaly:
+                _check_finite(gb, node)
+            b.grad = gb if b.grad is None else b.grad + gb
+        if anomaly:
+            _check_finite(ga, node)
+        a.grad = ga if a.grad is None else a.grad + ga
+
+
+def _run_pass(roots: Sequence[Value], seeds: Sequence, create_graph: bool) -> tuple[list, list]:
+    """One backward pass.  Returns (order, saved): the nodes, and their .grad from before."""
+    order = topological_order(roots)
+    saved = [node.grad for node in order]
+    for node in order:
+        node.grad = None
+    for root, seed in zip(roots, seeds):
+        root.grad = seed if root.grad is None else root.grad + seed
+    try:
+        with enable_grad() if create_graph else _nothing():
+            _apply_chain_rule(order, create_graph)
+    except BaseException:
+        for node, old in zip(order, saved):
+            node.grad = old
+        raise
+    return order, saved
 
 
 class _nothing:
@@ -92,20 +120,18 @@ class _nothing:
         return False
 
 
-def _check_finite(grad, prim, parents, index: int) -> None:
+def _check_finite(grad, node: Value) -> None:
     number = grad.data if isinstance(grad, Value) else grad
     if not math.isfinite(number):
         raise FloatingPointError(
-            f"detect_anomaly: backward through {describe_call(prim, parents)} produced a "
-            f"gradient of {number} for operand {index}"
+            f"detect_anomaly: backward through {describe_call(node._prim, node.parents)} "
+            f"produced a gradient of {number}"
         )
 
 
 def _seed(grad, create_graph: bool):
     if isinstance(grad, Value):
         return grad if create_graph else grad.data
-    from .value import as_float
-
     number = as_float(grad)
     return Constant(number) if create_graph else number
 
@@ -114,12 +140,21 @@ def backward(root: Value, grad=1.0, create_graph: bool = False) -> None:
     """Add d(root)/d(node) * grad to the ``.grad`` of every node root depends on."""
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value, got {type(root).__name__}")
-    grads = backpropagate([root], [_seed(grad, create_graph)], create_graph)
-    for node, g in grads.items():
-        old = node.grad
-        # Start from the new gradient itself rather than 0.0 + g, which would add a node
-        # to every gradient graph under create_graph.
-        node.grad = g if (type(old) is float and old == 0.0) else old + g
+    order, saved = _run_pass([root], [_seed(grad, create_graph)], create_graph)
+    for node, old in zip(order, saved):
+        # Keep the new gradient itself where the old one is 0 (rather than 0.0 + new, which
+        # under create_graph would add a node to every gradient graph).  A Value is truthy.
+        if old:
+            node.grad = old + node.grad
+
+
+def backpropagate(roots: Sequence[Value], seeds: Sequence, create_graph: bool = False) -> dict:
+    """{node: d(sum of seed * root)/d(node)} for every node the roots depend on; .grad untouched."""
+    order, saved = _run_pass(list(roots), list(seeds), create_graph)
+    grads = {node: node.grad for node in order}
+    for node, old in zip(order, saved):
+        node.grad = old
+    return grads
 
 
 def grad(
@@ -143,7 +178,7 @@ def grad(
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad_outputs has {len(grad_outputs)} entries for {len(outputs)} outputs")
     seeds = [_seed(g, create_graph) for g in grad_outputs]
-    grads = backpropagate(outputs, seeds, create_graph)
+    grads = backpropagate(outputs, seeds, create_graph)  # a dict the size of the graph: fine here
     result = []
     for i, x in enumerate(inputs):
         if x in grads:

@@ -20,6 +20,7 @@ the test suite finds every entry of ``PRIMITIVES`` on its own.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -155,14 +156,14 @@ def _sqrt(x: float) -> float:
 # --------------------------------------------------------------------------------------------
 
 # ---- arithmetic
-ADD = Primitive("add", "+", lambda a, b: a + b, lambda g, out, a, b: (g, g))
-SUB = Primitive("sub", "-", lambda a, b: a - b, lambda g, out, a, b: (g, -g))
-MUL = Primitive("mul", "*", lambda a, b: a * b, lambda g, out, a, b: (g * b, g * a))
+ADD = Primitive("add", "+", operator.add, lambda g, out, a, b: (g, g))
+SUB = Primitive("sub", "-", operator.sub, lambda g, out, a, b: (g, -g))
+MUL = Primitive("mul", "*", operator.mul, lambda g, out, a, b: (g * b, g * a))
 # d(a/b)/db = -a/b^2 = -out/b
 DIV = Primitive(
     "div", "/", _divide, lambda g, out, a, b: (g / b, -g * out / b), array_forward=np.divide
 )
-NEG = Primitive("neg", "-", lambda a: -a, lambda g, out, a: (-g,))
+NEG = Primitive("neg", "-", operator.neg, lambda g, out, a: (-g,))
 ABS = Primitive("abs", "abs", abs, lambda g, out, a: (g * sign(a),), array_forward=np.abs, kinks=(0.0,))
 
 # ---- powers

@@ -6,6 +6,10 @@ leaf) and ``label``.  It has ``__slots__`` and no per-node closure: the local-de
 live in the primitive table (``primitives.py``) and the chain rule in ``backward.py``, so a graph
 has no reference cycles and is freed as soon as it is unreachable.
 
+Every primitive has one or two operands, kept in two slots (``_a``, ``_b``) rather than a tuple:
+that saves a tuple per node (about 70 bytes, and half the objects the garbage collector has to
+track); ``parents`` builds the tuple when asked.
+
 Numbers mixed into an expression (the 2 in ``2 * x``) become ``Constant`` leaves.
 """
 
@@ -29,7 +33,7 @@ _REAL_TYPES = (numbers.Real, np.bool_)
 
 def as_float(x) -> float:
     """The float inside a real number (or a one-element numpy array); TypeError for anything else."""
-    if isinstance(x, _REAL_TYPES):
+    if type(x) is int or isinstance(x, _REAL_TYPES):
         return float(x)
     if isinstance(x, np.ndarray) and x.size == 1 and x.dtype.kind in "biuf":
         return float(x.item())
@@ -51,32 +55,31 @@ def _short_repr(x, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _operand(x) -> Value:
-    """An operand of an arithmetic operator: Values pass through, real numbers become Constants."""
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, _REAL_TYPES):
-        return Constant(x)
-    return NotImplemented
-
-
 class Value:
     """One real number in a computation graph, with the gradient backward() leaves in it."""
 
-    __slots__ = ("data", "grad", "parents", "_prim", "label")
+    __slots__ = ("data", "grad", "_prim", "_a", "_b", "label")
     # Let `np.float64(2) * x` reach Value.__rmul__ instead of numpy building an object array.
     __array_ufunc__ = None
 
     def __init__(self, data, label: str = "") -> None:
         self.data = data if type(data) is float else as_float(data)
         self.grad = 0.0
-        self.parents: tuple[Value, ...] = ()
         self._prim: Primitive | None = None
+        self._a: Value | None = None  # first operand (None for a leaf)
+        self._b: Value | None = None  # second operand (None for a leaf or a one-operand op)
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.label = label
 
     # ---- reading the graph ----------------------------------------------------------------
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The operands this Value was computed from, in order (empty for a leaf)."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
 
     @property
     def op(self) -> str:
@@ -130,52 +133,25 @@ class Value:
 
         backward(self, grad, create_graph=create_graph)
 
-    # ---- arithmetic ------------------------------------------------------------------------
-
-    def __add__(self, other):
-        return _binary(P.ADD, self, other)
-
-    def __radd__(self, other):
-        return _binary(P.ADD, other, self)
-
-    def __sub__(self, other):
-        return _binary(P.SUB, self, other)
-
-    def __rsub__(self, other):
-        return _binary(P.SUB, other, self)
-
-    def __mul__(self, other):
-        return _binary(P.MUL, self, other)
-
-    def __rmul__(self, other):
-        return _binary(P.MUL, other, self)
-
-    def __truediv__(self, other):
-        return _binary(P.DIV, self, other)
-
-    def __rtruediv__(self, other):
-        return _binary(P.DIV, other, self)
+    # ---- arithmetic (the operators are built by _operator, below the class) ------------------
 
     def __pow__(self, exponent):
         # A number (or Constant) exponent is micrograd's x**n; a Value exponent is differentiated.
         if isinstance(exponent, Value) and not isinstance(exponent, Constant):
-            return _binary(P.VALUE_POW, self, exponent)
-        return _binary(P.POW, self, exponent)
-
-    def __rpow__(self, base):
-        return _binary(P.VALUE_POW, base, self)
+            return _value_pow(self, exponent)
+        return _pow(self, exponent)
 
     def __neg__(self) -> Value:
-        return apply(P.NEG, self)
+        return _unary(P.NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return apply(P.ABS, self)
+        return _unary(P.ABS, self)
 
     # Comparisons look at .data only (they are not differentiable), so sorted(), max() and
-    # `if loss < best:` work.  Equality keeps identity semantics: Values are dict keys.
+    # `if loss < best:` work.  == and hash keep identity semantics, so Values are dict keys.
     def __lt__(self, other) -> bool:
         return self.data < _number(other)
 
@@ -188,49 +164,48 @@ class Value:
     def __ge__(self, other) -> bool:
         return self.data >= _number(other)
 
-    __hash__ = object.__hash__
 
     # ---- functions -------------------------------------------------------------------------
 
     def exp(self) -> Value:
         """e ** self."""
-        return apply(P.EXP, self)
+        return _unary(P.EXP, self)
 
     def log(self) -> Value:
         """Natural logarithm; ValueError for a non-positive operand."""
-        return apply(P.LOG, self)
+        return _unary(P.LOG, self)
 
     def sqrt(self) -> Value:
         """Square root; ValueError for a negative operand."""
-        return apply(P.SQRT, self)
+        return _unary(P.SQRT, self)
 
     def sin(self) -> Value:
         """Sine (radians)."""
-        return apply(P.SIN, self)
+        return _unary(P.SIN, self)
 
     def cos(self) -> Value:
         """Cosine (radians)."""
-        return apply(P.COS, self)
+        return _unary(P.COS, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return apply(P.TANH, self)
+        return _unary(P.TANH, self)
 
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), computed without overflow."""
-        return apply(P.SIGMOID, self)
+        return _unary(P.SIGMOID, self)
 
     def relu(self) -> Value:
         """max(0, x); the derivative at 0 is taken as 0, as in micrograd and PyTorch."""
-        return apply(P.RELU, self)
+        return _unary(P.RELU, self)
 
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x for x > 0, alpha * x otherwise."""
-        return _binary(P.LEAKY_RELU, self, alpha)
+        return _leaky_relu(self, alpha)
 
     def step(self) -> Value:
         """The perceptron's threshold: 1 for x >= 0, else 0; its derivative is 0 everywhere."""
-        return apply(P.STEP, self)
+        return _unary(P.STEP, self)
 
 
 class Constant(Value):
@@ -247,45 +222,93 @@ def _number(x) -> float:
 
 
 # ---- recording ops -----------------------------------------------------------------------------
+# These run for every node of every graph, so they are written for speed: no *args, and the
+# float forward is called directly.  What they do is simple: compute, check, record.
 
-_new_value = object.__new__
+_new = object.__new__
 
 
-def _record(prim: Primitive, data: float, operands: tuple) -> Value:
+def _record(prim: Primitive, data: float, a: Value, b: Value | None) -> Value:
     """A new Value holding `data`, remembering prim and operands unless under no_grad."""
-    out = _new_value(Value)
+    if state.anomaly and not math.isfinite(data):
+        operands = (a,) if b is None else (a, b)
+        raise FloatingPointError(
+            f"detect_anomaly: {describe_call(prim, operands)} produced {data} in forward"
+        )
+    out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     if state.grad_enabled:
-        out.parents = operands
         out._prim = prim
+        out._a = a
+        out._b = b
     else:
-        out.parents = ()
-        out._prim = None
+        out._prim = out._a = out._b = None
     return out
+
+
+def _constant(x) -> Constant | None:
+    """A Constant leaf for a real number mixed into an expression; None for other types."""
+    if type(x) is float or type(x) is int or isinstance(x, _REAL_TYPES):
+        c = _new(Constant)
+        c.data = float(x)
+        c.grad = 0.0
+        c._prim = c._a = c._b = None
+        c.label = ""
+        return c
+    return None
+
+
+def _unary(prim: Primitive, a: Value) -> Value:
+    try:
+        data = prim.forward(a.data)
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise _forward_error(prim, (a,), exc) from None
+    return _record(prim, data, a, None)
+
+
+def _binary(prim: Primitive, a: Value, b: Value) -> Value:
+    try:
+        data = prim.forward(a.data, b.data)
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise _forward_error(prim, (a, b), exc) from None
+    return _record(prim, data, a, b)
 
 
 def apply(prim: Primitive, *operands: Value) -> Value:
     """Run prim's forward on the operands' data and record the result in the graph."""
-    try:
-        data = prim.forward(*[v.data for v in operands])
-    except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise _forward_error(prim, operands, exc) from None
-    if state.anomaly and not math.isfinite(data):
-        raise FloatingPointError(
-            f"detect_anomaly: {describe_call(prim, operands)} produced {data} in forward"
-        )
-    return _record(prim, data, operands)
+    for i, v in enumerate(operands):
+        if not isinstance(v, Value):
+            raise TypeError(f"{prim.name}: operand {i} must be a Value, got {type(v).__name__}")
+    if len(operands) != prim.arity:
+        raise TypeError(f"{prim.name} takes {prim.arity} operands, got {len(operands)}")
+    return _unary(prim, *operands) if prim.arity == 1 else _binary(prim, *operands)
 
 
-def _binary(prim: Primitive, a, b):
-    """Apply a two-operand primitive; numbers become Constants, other types are refused."""
-    a = _operand(a)
-    b = _operand(b)
-    if a is NotImplemented or b is NotImplemented:
-        return NotImplemented  # Python then raises "unsupported operand type(s) ..."
-    return apply(prim, a, b)
+def _operator(prim: Primitive, reflected: bool = False):
+    """The method behind `x <op> y` (or, reflected, `y <op> x`) for a two-operand primitive."""
+
+    def method(self: Value, other) -> Value:
+        if not isinstance(other, Value):
+            other = _constant(other)
+            if other is None:
+                return NotImplemented  # Python then raises "unsupported operand type(s) ..."
+        return _binary(prim, other, self) if reflected else _binary(prim, self, other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
+    method.__doc__ = f"{prim.name}{' (reflected)' if reflected else ''}: {prim.symbol}"
+    return method
+
+
+Value.__add__, Value.__radd__ = _operator(P.ADD), _operator(P.ADD, reflected=True)
+Value.__sub__, Value.__rsub__ = _operator(P.SUB), _operator(P.SUB, reflected=True)
+Value.__mul__, Value.__rmul__ = _operator(P.MUL), _operator(P.MUL, reflected=True)
+Value.__truediv__, Value.__rtruediv__ = _operator(P.DIV), _operator(P.DIV, reflected=True)
+_pow = _operator(P.POW)  # x ** number
+_value_pow = _operator(P.VALUE_POW)  # x ** Value
+Value.__rpow__ = _operator(P.VALUE_POW, reflected=True)  # number ** x
+_leaky_relu = _operator(P.LEAKY_RELU)  # alpha is a number, like pow's exponent
 
 
 # ---- error messages ------------------------------------------------------------------------
