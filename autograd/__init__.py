@@ -10,14 +10,15 @@ one environment.
 
 Where things live: ``primitives.py`` (every op with its derivative rule), ``value.py`` (the
 Value), ``backward.py`` (topological order and the chain rule), ``mode.py`` (no_grad,
-detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``cli.py`` (the ``chainrule``
-command).
+detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``tape.py`` (trace a graph
+once, replay it over a batch with numpy), ``cli.py`` (the ``chainrule`` command).
 """
 
 from .backward import grad, topological_order
 from .gradcheck import GradcheckError, gradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .primitives import PRIMITIVES, Primitive
+from .tape import Tape, TracingError, trace
 from .value import Constant, Value
 
 __version__ = "0.1.0"
@@ -35,4 +36,7 @@ __all__ = [
     "GradcheckError",
     "Primitive",
     "PRIMITIVES",
+    "trace",
+    "Tape",
+    "TracingError",
 ]

@@ -14,6 +14,7 @@ from typing import Iterator
 class _Mode:
     grad_enabled: bool = True  # record parents on new Values
     anomaly: bool = False  # raise on the first NaN or infinity in forward or backward
+    tracing: bool = False  # autograd.trace is recording: data-dependent control flow is an error
 
 
 state = _Mode()

@@ -218,6 +218,13 @@ class Constant(Value):
 
 
 def _number(x) -> float:
+    if state.tracing:
+        from .tape import TracingError
+
+        raise TracingError(
+            "comparing Values while tracing: the graph would depend on the data; "
+            "use the eager engine for fn"
+        )
     return x.data if isinstance(x, Value) else as_float(x)
 
 
