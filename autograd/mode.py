@@ -8,7 +8,7 @@ nest, and (as in PyTorch) they also work as function decorators.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class _Mode:

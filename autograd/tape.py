@@ -37,7 +37,6 @@ import numpy as np
 from . import primitives as P
 from .backward import topological_order
 from .mode import enable_grad, state
-from .primitives import Primitive
 from .value import Constant, Value
 
 
