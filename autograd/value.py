@@ -142,13 +142,13 @@ class Value:
         return _pow(self, exponent)
 
     def __neg__(self) -> Value:
-        return _unary(P.NEG, self)
+        return _compute(P.NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _unary(P.ABS, self)
+        return _compute(P.ABS, self)
 
     # Comparisons look at .data only (they are not differentiable), so sorted(), max() and
     # `if loss < best:` work.  == and hash keep identity semantics, so Values are dict keys.
@@ -169,35 +169,35 @@ class Value:
 
     def exp(self) -> Value:
         """e ** self."""
-        return _unary(P.EXP, self)
+        return _compute(P.EXP, self)
 
     def log(self) -> Value:
         """Natural logarithm; ValueError for a non-positive operand."""
-        return _unary(P.LOG, self)
+        return _compute(P.LOG, self)
 
     def sqrt(self) -> Value:
         """Square root; ValueError for a negative operand."""
-        return _unary(P.SQRT, self)
+        return _compute(P.SQRT, self)
 
     def sin(self) -> Value:
         """Sine (radians)."""
-        return _unary(P.SIN, self)
+        return _compute(P.SIN, self)
 
     def cos(self) -> Value:
         """Cosine (radians)."""
-        return _unary(P.COS, self)
+        return _compute(P.COS, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return _unary(P.TANH, self)
+        return _compute(P.TANH, self)
 
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), computed without overflow."""
-        return _unary(P.SIGMOID, self)
+        return _compute(P.SIGMOID, self)
 
     def relu(self) -> Value:
         """max(0, x); the derivative at 0 is taken as 0, as in micrograd and PyTorch."""
-        return _unary(P.RELU, self)
+        return _compute(P.RELU, self)
 
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x for x > 0, alpha * x otherwise."""
@@ -205,7 +205,7 @@ class Value:
 
     def step(self) -> Value:
         """The perceptron's threshold: 1 for x >= 0, else 0; its derivative is 0 everywhere."""
-        return _unary(P.STEP, self)
+        return _compute(P.STEP, self)
 
 
 class Constant(Value):
@@ -235,8 +235,12 @@ def _number(x) -> float:
 _new = object.__new__
 
 
-def _record(prim: Primitive, data: float, a: Value, b: Value | None) -> Value:
-    """A new Value holding `data`, remembering prim and operands unless under no_grad."""
+def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
+    """Run prim's forward on the operands' data and record the result (unless under no_grad)."""
+    try:
+        data = prim.forward(a.data) if b is None else prim.forward(a.data, b.data)
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise _forward_error(prim, (a,) if b is None else (a, b), exc) from None
     if state.anomaly and not math.isfinite(data):
         operands = (a,) if b is None else (a, b)
         raise FloatingPointError(
@@ -267,22 +271,6 @@ def _constant(x) -> Constant | None:
     return None
 
 
-def _unary(prim: Primitive, a: Value) -> Value:
-    try:
-        data = prim.forward(a.data)
-    except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise _forward_error(prim, (a,), exc) from None
-    return _record(prim, data, a, None)
-
-
-def _binary(prim: Primitive, a: Value, b: Value) -> Value:
-    try:
-        data = prim.forward(a.data, b.data)
-    except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise _forward_error(prim, (a, b), exc) from None
-    return _record(prim, data, a, b)
-
-
 def apply(prim: Primitive, *operands: Value) -> Value:
     """Run prim's forward on the operands' data and record the result in the graph."""
     for i, v in enumerate(operands):
@@ -290,7 +278,7 @@ def apply(prim: Primitive, *operands: Value) -> Value:
             raise TypeError(f"{prim.name}: operand {i} must be a Value, got {type(v).__name__}")
     if len(operands) != prim.arity:
         raise TypeError(f"{prim.name} takes {prim.arity} operands, got {len(operands)}")
-    return _unary(prim, *operands) if prim.arity == 1 else _binary(prim, *operands)
+    return _compute(prim, *operands)
 
 
 def _operator(prim: Primitive, reflected: bool = False):
@@ -301,7 +289,7 @@ def _operator(prim: Primitive, reflected: bool = False):
             other = _constant(other)
             if other is None:
                 return NotImplemented  # Python then raises "unsupported operand type(s) ..."
-        return _binary(prim, other, self) if reflected else _binary(prim, self, other)
+        return _compute(prim, other, self) if reflected else _compute(prim, self, other)
 
     method.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
     method.__doc__ = f"{prim.name}{' (reflected)' if reflected else ''}: {prim.symbol}"
