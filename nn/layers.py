@@ -1,0 +1,344 @@
+"""``Neuron``, ``Layer`` and ``MLP`` with micrograd's shapes, plus weight initialisation.
+
+A neuron computes its weighted sum exactly as micrograd does, ``sum((w_i x_i), b)``, then its
+activation, so ``MLP(2, [16, 16, 1])`` is micrograd's network number for number (seed Python's
+``random`` the same way and the weights are the same too).  Beyond micrograd: named
+activations, Xavier/Glorot and He initialisation, a ``seed``, no-bias layers, softmax output
+layers, and networks built from explicit weight matrices with the lecture's convention
+``W[i][j]`` = weight from input i to unit j.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Callable, Sequence
+
+from autograd import Value
+
+from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, get_activation
+from .module import Module
+
+INITS = ("micrograd", "xavier", "he", "zeros")
+_INIT_ALIASES = {"uniform": "micrograd", "glorot": "xavier", "kaiming": "he"}
+
+
+def init_weights(scheme: str, nin: int, nout: int, rng) -> list[float]:
+    """One neuron's nin starting weights (nout = the layer's width, for Xavier's fan-out).
+
+    micrograd: uniform(-1, 1).  Xavier/Glorot: uniform(-a, a), a = sqrt(6 / (nin + nout)), which
+    keeps the variance of signals and gradients about equal across tanh/sigmoid layers.
+    He: normal(0, sqrt(2 / nin)), the same idea for ReLU, which zeroes half its inputs.
+    """
+    scheme = _INIT_ALIASES.get(scheme, scheme)
+    if scheme == "micrograd":
+        return [rng.uniform(-1, 1) for _ in range(nin)]
+    if scheme == "xavier":
+        a = math.sqrt(6.0 / (nin + nout))
+        return [rng.uniform(-a, a) for _ in range(nin)]
+    if scheme == "he":
+        std = math.sqrt(2.0 / nin)
+        return [rng.gauss(0.0, std) for _ in range(nin)]
+    if scheme == "zeros":
+        return [0.0] * nin
+    valid = ", ".join(INITS + tuple(_INIT_ALIASES))
+    raise ValueError(f"unknown init {scheme!r}; valid: {valid}")
+
+
+def _rng(seed: int | None, rng):
+    """The random source: an explicit one, a seeded one, or Python's global ``random`` (micrograd)."""
+    if rng is not None:
+        return rng
+    return random if seed is None else random.Random(seed)
+
+
+def _count(n, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _inputs(x, n: int) -> Sequence:
+    """x as a sequence of n numbers or Values (a lone number or Value is fine when n == 1)."""
+    if isinstance(x, (Value, numbers.Real)):
+        x = [x]
+    elif not isinstance(x, Sequence):
+        x = list(x)
+    if len(x) != n:
+        raise ValueError(f"expected {n} input{'s' if n != 1 else ''}, got {len(x)}")
+    return x
+
+
+def _activation_name(activation) -> str:
+    return activation if isinstance(activation, str) else getattr(activation, "__name__", "custom")
+
+
+class Neuron(Module):
+    """act(sum_i w_i x_i + b): one unit, with micrograd's ``nonlin=True/False`` accepted."""
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str | Callable[[Value], Value] = "relu",
+        bias: bool = True,
+        *,
+        nonlin: bool | None = None,
+        init: str = "micrograd",
+        seed: int | None = None,
+        rng=None,
+        fan_out: int = 1,
+    ) -> None:
+        nin = _count(nin, "nin")
+        if nonlin is not None:
+            activation = "relu" if nonlin else "linear"
+        if isinstance(activation, str) and activation in LAYER_ACTIVATIONS:
+            raise ValueError(
+                f"{activation} acts on a whole layer's outputs, not on one neuron: use "
+                f"Layer(..., activation={activation!r}); neuron activations: {', '.join(ACTIVATIONS)}"
+            )
+        self._act = get_activation(activation) if isinstance(activation, str) else activation
+        self._act_name = _activation_name(activation)
+        if not callable(self._act):
+            raise TypeError(f"activation must be a name or a function, got {activation!r}")
+        self.w = [Value(w) for w in init_weights(init, nin, fan_out, _rng(seed, rng))]
+        self.b = Value(0.0) if bias else None  # micrograd starts biases at 0
+        self._relabel()
+
+    @property
+    def nin(self) -> int:
+        """Number of inputs."""
+        return len(self.w)
+
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's flag: False for a linear neuron."""
+        return self._act_name != "linear"
+
+    @property
+    def activation(self) -> str:
+        """The activation's name."""
+        return self._act_name
+
+    @classmethod
+    def from_weights(
+        cls, w: Sequence[float], b: float | None = None, activation: str | Callable = "linear"
+    ) -> Neuron:
+        """A neuron with the given weights (and bias; None: no bias parameter)."""
+        w = [_finite(x, f"w[{i}]") for i, x in enumerate(w)]
+        neuron = cls(len(w), activation, bias=b is not None, init="zeros")
+        neuron._set(w, b)
+        return neuron
+
+    def _set(self, w: list[float], b: float | None) -> None:
+        for p, x in zip(self.w, w, strict=True):
+            p.data = x
+        if b is not None:
+            self.b.data = _finite(b, "b")
+
+    def __call__(self, x) -> Value:
+        x = _inputs(x, len(self.w))
+        if self.b is not None:
+            act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
+        else:
+            products = [wi * xi for wi, xi in zip(self.w, x, strict=True)]
+            act = sum(products[1:], products[0])
+        out = self._act(act)
+        if self._name:
+            out.label = self._name  # a drawing can collapse this neuron into one node
+        return out
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, {self._act_name}" + ("" if self.b is not None else ", bias=False")
+
+
+class Layer(Module):
+    """nout neurons side by side; returns one Value when nout == 1, else a list (micrograd)."""
+
+    _repr_children = False
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | Callable = "relu",
+        bias: bool = True,
+        *,
+        nonlin: bool | None = None,
+        init: str = "micrograd",
+        seed: int | None = None,
+        rng=None,
+    ) -> None:
+        nin, nout = _count(nin, "nin"), _count(nout, "nout")
+        if nonlin is not None:
+            activation = "relu" if nonlin else "linear"
+        if isinstance(activation, str) and activation in LAYER_ACTIVATIONS:
+            unit_activation, self._layer_act = "linear", LAYER_ACTIVATIONS[activation]
+        else:
+            if isinstance(activation, str) and activation not in ACTIVATIONS:
+                get_activation(activation, layer=True)  # raises, listing every valid name
+            unit_activation, self._layer_act = activation, None
+        self._act_name = _activation_name(activation)
+        rng = _rng(seed, rng)
+        self.neurons = [
+            Neuron(nin, unit_activation, bias, init=init, rng=rng, fan_out=nout)
+            for _ in range(nout)
+        ]
+        self._relabel()
+
+    @property
+    def nin(self) -> int:
+        """Number of inputs."""
+        return self.neurons[0].nin
+
+    @property
+    def nout(self) -> int:
+        """Number of units (outputs)."""
+        return len(self.neurons)
+
+    @property
+    def activation(self) -> str:
+        """The activation's name."""
+        return self._act_name
+
+    @classmethod
+    def from_weights(
+        cls,
+        W: Sequence[Sequence[float]],
+        b: Sequence[float] | None = None,
+        activation: str | Callable = "linear",
+    ) -> Layer:
+        """A layer from W[i][j] = weight from input i to unit j, and biases b[j] (None: no bias)."""
+        W = _matrix(W, "W")
+        nin, nout = len(W), len(W[0])
+        if b is not None:
+            b = [_finite(x, f"b[{j}]") for j, x in enumerate(b)]
+            if len(b) != nout:
+                raise ValueError(f"W has {nout} units (columns) but b has {len(b)} entries")
+        layer = cls(nin, nout, activation, bias=b is not None, init="zeros")
+        for j, neuron in enumerate(layer.neurons):
+            neuron._set([W[i][j] for i in range(nin)], None if b is None else b[j])
+        return layer
+
+    def __call__(self, x) -> Value | list[Value]:
+        x = _inputs(x, self.nin)
+        out = [n(x) for n in self.neurons]
+        if self._layer_act is not None:
+            out = self._layer_act(out)
+        return out[0] if len(out) == 1 else out
+
+    def extra_repr(self) -> str:
+        bias = "" if self.neurons[0].b is not None else ", bias=False"
+        return f"{self.nin} -> {self.nout}, {self._act_name}{bias}"
+
+
+class MLP(Module):
+    """A stack of Layers: hidden layers use `activation`, the last `output_activation`."""
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str | Callable = "relu",
+        output_activation: str | Callable = "linear",
+        bias: bool = True,
+        init: str = "micrograd",
+        seed: int | None = None,
+    ) -> None:
+        nin = _count(nin, "nin")
+        for act in (activation, output_activation):
+            if isinstance(act, str):
+                get_activation(act, layer=True)  # fail now, listing the valid names
+        if isinstance(nouts, numbers.Integral) or not list(nouts):
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [nin] + [_count(n, "layer size") for n in nouts]
+        rng = _rng(seed, None)
+        last = len(sizes) - 2
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                output_activation if i == last else activation,
+                bias,
+                init=init,
+                rng=rng,
+            )
+            for i in range(len(sizes) - 1)
+        ]
+        self._relabel()
+
+    @property
+    def nin(self) -> int:
+        """Number of inputs."""
+        return self.layers[0].nin
+
+    @property
+    def nout(self) -> int:
+        """Number of outputs."""
+        return self.layers[-1].nout
+
+    @property
+    def sizes(self) -> list[int]:
+        """[nin, width of each layer...]."""
+        return [self.nin] + [layer.nout for layer in self.layers]
+
+    @classmethod
+    def from_weights(
+        cls,
+        weights: Sequence[Sequence[Sequence[float]]],
+        biases: Sequence[Sequence[float] | None] | None = None,
+        activation: str | Callable = "relu",
+        output_activation: str | Callable = "linear",
+    ) -> MLP:
+        """An MLP from weight matrices W[i][j] (input i -> unit j) and biases (None: no bias)."""
+        weights = [_matrix(W, f"weights[{k}]") for k, W in enumerate(weights)]
+        if not weights:
+            raise ValueError("weights is empty: give one matrix per layer")
+        for k in range(1, len(weights)):
+            rows, cols = len(weights[k]), len(weights[k - 1][0])
+            if rows != cols:
+                raise ValueError(
+                    f"weights[{k}] has {rows} rows but layer {k - 1} has {cols} units: W[i][j] is "
+                    "the weight from input i to unit j"
+                )
+        if biases is None:
+            biases = [None] * len(weights)
+        if len(biases) != len(weights):
+            raise ValueError(f"{len(weights)} weight matrices but {len(biases)} bias vectors")
+        model = cls.__new__(cls)
+        last = len(weights) - 1
+        model.layers = [
+            Layer.from_weights(W, b, output_activation if k == last else activation)
+            for k, (W, b) in enumerate(zip(weights, biases, strict=True))
+        ]
+        model._relabel()
+        return model
+
+    def __call__(self, x) -> Value | list[Value]:
+        x = _inputs(x, self.nin)
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def extra_repr(self) -> str:
+        return " -> ".join(map(str, self.sizes))
+
+
+def _finite(x, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+        raise ValueError(f"{what} must be a finite real number, got {x!r}")
+    return float(x)
+
+
+def _matrix(W, what: str) -> list[list[float]]:
+    rows = [list(row) for row in W]
+    if not rows or not rows[0]:
+        raise ValueError(f"{what} is empty")
+    for i, row in enumerate(rows):
+        if len(row) != len(rows[0]):
+            raise ValueError(
+                f"{what} is not rectangular: row 0 has {len(rows[0])} entries, row {i} has {len(row)}"
+            )
+    return [
+        [_finite(x, f"{what}[{i}][{j}]") for j, x in enumerate(row)] for i, row in enumerate(rows)
+    ]

@@ -1,0 +1,218 @@
+"""``Module``: the base class of every model, with PyTorch's names for its bookkeeping.
+
+A module's parameters and submodules are found by looking at its attributes, in the order they
+were set: a ``Value`` (or a list of Values) is a parameter, a ``Module`` (or a list of Modules)
+is a submodule; attributes whose names start with ``_`` are private and skipped.  That gives
+stable dotted names (``layers.0.neurons.1.w.0``) without registration calls, and every
+parameter's ``.label`` is set to its dotted name, so pictures of the graph read like the model.
+
+Saving is JSON (``{name: float}`` plus the architecture), written to a temporary file and renamed
+so a crash never leaves half a file; loading validates everything before changing anything, and
+never runs code (no pickle).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple
+
+from autograd import Value
+
+FILE_FORMAT = "chainrule.nn/1"
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=True)`` skipped: missing and unexpected names."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class: parameters(), named_parameters(), zero_grad(), state_dict(), save/load."""
+
+    _name: str = ""  # this module's dotted name inside its root model ("" for the root)
+    _repr_children: bool = True  # list submodules in repr (a Layer shows its shape instead)
+
+    # ---- structure -------------------------------------------------------------------------
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct submodules with their names (``layers.0``, ``neurons.3``, ...)."""
+        for attr, value in vars(self).items():
+            if attr.startswith("_"):
+                continue
+            if isinstance(value, Module):
+                yield attr, value
+            elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Module):
+                for i, child in enumerate(value):
+                    yield f"{attr}.{i}", child
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every submodule, depth first, with dotted names ("" for self)."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every submodule, depth first."""
+        for _, module in self.named_modules():
+            yield module
+
+    def _own_parameters(self) -> Iterator[tuple[str, Value]]:
+        for attr, value in vars(self).items():
+            if attr.startswith("_"):
+                continue
+            if isinstance(value, Value):
+                yield attr, value
+            elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Value):
+                for i, v in enumerate(value):
+                    yield f"{attr}.{i}", v
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(dotted name, Value) for every parameter, in a fixed order (micrograd's: w then b)."""
+        out = []
+        for prefix, module in self.named_modules():
+            for name, p in module._own_parameters():
+                out.append((f"{prefix}.{name}" if prefix else name, p))
+        return out
+
+    def parameters(self) -> list[Value]:
+        """Every parameter Value, in the order of ``named_parameters()``."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many numbers the model learns."""
+        return len(self.named_parameters())
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0 (gradients accumulate until you do)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def _relabel(self) -> None:
+        """Give every submodule its dotted name and every parameter's ``.label`` its name."""
+        for name, module in self.named_modules():
+            module._name = name
+        for name, p in self.named_parameters():
+            p.label = name
+
+    # ---- state ------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, float]:
+        """``{dotted name: float}`` for every parameter: a snapshot of what the model learned."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float], strict: bool = True) -> IncompatibleKeys:
+        """Copy numbers into the parameters; everything is checked first, nothing changes on error.
+
+        ``strict=True`` needs exactly this model's names; ``strict=True`` loads the names both
+        share and returns the missing and unexpected ones.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"state_dict must be a mapping of names to numbers, got {type(state).__name__}"
+            )
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        unexpected = [name for name in state if name not in params]
+        if strict and (missing or unexpected):
+            raise ValueError(
+                f"state_dict does not fit {self._summary()}: {_mismatch(missing, unexpected, len(state))}"
+            )
+        updates = []
+        for name, number in state.items():
+            if name not in params:
+                continue
+            if isinstance(number, bool) or not isinstance(number, numbers.Real):
+                raise ValueError(
+                    f"state_dict[{name!r}] must be a real number, got {type(number).__name__}: {number!r}"
+                )
+            number = float(number)
+            if not math.isfinite(number):
+                raise ValueError(f"state_dict[{name!r}] is {number}: parameters must be finite")
+            updates.append((params[name], number))
+        for p, number in updates:
+            p.data = number
+        return IncompatibleKeys(missing, unexpected)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the parameters to a JSON file (atomically: a temporary file, then a rename)."""
+        state = self.state_dict()
+        bad = [name for name, x in state.items() if not math.isfinite(x)]
+        if bad:
+            raise ValueError(
+                f"cannot save: parameter {bad[0]!r} is {state[bad[0]]} ({len(bad)} non-finite)"
+            )
+        document = {"format": FILE_FORMAT, "model": self._summary(), "parameters": state}
+        text = json.dumps(document, indent=1)  # floats are written with repr: exact round trip
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Load parameters saved by ``save``; a damaged or mismatched file changes nothing."""
+        path = os.fspath(path)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"cannot load {path!r}: not valid JSON ({exc})") from None
+        if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+            raise ValueError(
+                f"cannot load {path!r}: not a chainrule model file (no format {FILE_FORMAT!r})"
+            )
+        state = document.get("parameters")
+        if not isinstance(state, dict):
+            raise ValueError(
+                f"cannot load {path!r}: the 'parameters' entry is missing or not an object"
+            )
+        try:
+            self.load_state_dict(state)
+        except ValueError as exc:
+            saved = document.get("model", "an unknown model")
+            raise ValueError(f"cannot load {path!r} (saved from {saved}): {exc}") from None
+
+    # ---- display ----------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in repr (its shape and activation)."""
+        return ""
+
+    def _summary(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()}) with {self.num_parameters()} parameters"
+
+    def __repr__(self) -> str:
+        inside = self.extra_repr()
+        if not self._name:  # the root: the number a reader looks for first
+            count = f"{self.num_parameters()} parameters"
+            inside = f"{inside}; {count}" if inside else count
+        lines = [f"{type(self).__name__}({inside})"]
+        if self._repr_children:
+            for name, child in self.named_children():
+                lines.append(f"  ({name}): {child!r}".replace("\n", "\n  "))
+        return "\n".join(lines)
+
+
+def _mismatch(missing: list[str], unexpected: list[str], given: int) -> str:
+    parts = [f"{given} entries given"]
+    if missing:
+        parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
+    return "; ".join(parts)

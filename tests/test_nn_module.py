@@ -1,0 +1,139 @@
+"""Module bookkeeping: state_dict, load_state_dict's all-or-nothing checks, save/load files."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+import nn
+
+
+def model(seed: int = 0) -> nn.MLP:
+    return nn.MLP(2, [4, 3, 1], seed=seed)
+
+
+def test_state_dict_is_flat_names_to_floats_in_parameter_order():
+    m = model()
+    sd = m.state_dict()
+    assert list(sd) == [name for name, _ in m.named_parameters()]
+    assert all(type(v) is float for v in sd.values())
+
+
+def test_state_dict_round_trips_exactly():
+    a, b = model(0), model(1)
+    b.load_state_dict(a.state_dict())
+    assert b.state_dict() == a.state_dict()
+    assert b([0.3, -0.2]).data == a([0.3, -0.2]).data
+
+
+def test_save_and_load_round_trip_exactly(tmp_path):
+    a, b = model(0), model(1)
+    a.layers[0].neurons[0].w[0].data = 0.1 + 0.2  # a float whose repr needs 17 digits
+    path = tmp_path / "model.json"
+    a.save(path)
+    b.load(path)
+    assert b.state_dict() == a.state_dict()
+    assert not [p for p in tmp_path.iterdir() if p.name != "model.json"]  # no temp file left
+
+
+def test_saved_file_is_plain_json_with_the_architecture(tmp_path):
+    path = tmp_path / "m.json"
+    model().save(path)
+    document = json.loads(path.read_text())
+    assert document["model"] == "MLP(2 -> 4 -> 3 -> 1) with 31 parameters"
+    assert len(document["parameters"]) == 31
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda sd: sd.pop("layers.1.neurons.2.b"), "1 missing"),
+        (lambda sd: sd.update({"layers.9.neurons.0.b": 1.0}), "1 unexpected"),
+        (lambda sd: sd.update({"layers.0.neurons.0.b": float("nan")}), "must be finite"),
+        (lambda sd: sd.update({"layers.0.neurons.0.b": float("inf")}), "must be finite"),
+        (lambda sd: sd.update({"layers.2.neurons.0.b": "1.0"}), "must be a real number"),
+        (lambda sd: sd.update({"layers.2.neurons.0.b": True}), "must be a real number"),
+        (lambda sd: sd.update({"layers.2.neurons.0.b": None}), "must be a real number"),
+    ],
+)
+def test_load_state_dict_checks_everything_first_and_changes_nothing(corrupt, message):
+    m = model(0)
+    before = m.state_dict()
+    sd = {name: value + 1.0 for name, value in before.items()}
+    corrupt(sd)
+    with pytest.raises(ValueError, match=message):
+        m.load_state_dict(sd)
+    assert m.state_dict() == before
+
+
+def test_load_state_dict_non_strict_reports_missing_and_unexpected():
+    m = model(0)
+    sd = {"layers.0.neurons.0.b": 2.5, "extra": 1.0}
+    result = m.load_state_dict(sd, strict=False)
+    assert m.layers[0].neurons[0].b.data == 2.5
+    assert result.unexpected_keys == ["extra"] and len(result.missing_keys) == 30
+
+
+def test_mismatched_file_is_refused_naming_both_models(tmp_path):
+    path = tmp_path / "small.json"
+    nn.MLP(2, [3, 1]).save(path)
+    m = model(0)
+    before = m.state_dict()
+    with pytest.raises(ValueError, match=r"saved from MLP\(2 -> 3 -> 1\) with 13 parameters"):
+        m.load(path)
+    assert m.state_dict() == before
+
+
+def with_bias(text: str, raw: str) -> str:
+    """The saved text with the first bias replaced by the raw JSON token `raw`."""
+    return text.replace('"layers.0.neurons.0.b": 0.0', f'"layers.0.neurons.0.b": {raw}')
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda text: text[: len(text) // 2], "not valid JSON"),
+        (lambda text: "", "not valid JSON"),
+        (lambda text: "[1, 2, 3]", "not a chainrule model file"),
+        (lambda text: text.replace('"parameters"', '"params"'), "'parameters' entry is missing"),
+        (lambda text: with_bias(text, "NaN"), "is nan: parameters must be finite"),
+        (lambda text: with_bias(text, '"0.5"'), "must be a real number"),
+    ],
+)
+def test_damaged_file_is_refused_with_a_clear_error_and_model_unchanged(tmp_path, damage, message):
+    path = tmp_path / "m.json"
+    model(1).save(path)
+    path.write_text(damage(path.read_text()))
+    m = model(0)
+    before = m.state_dict()
+    with pytest.raises(ValueError, match=message):
+        m.load(path)
+    assert m.state_dict() == before
+
+
+def test_saving_a_non_finite_model_is_refused_and_leaves_the_old_file(tmp_path):
+    path = tmp_path / "m.json"
+    m = model(0)
+    m.save(path)
+    old = path.read_text()
+    m.layers[0].neurons[0].b.data = math.nan
+    with pytest.raises(ValueError, match="cannot save"):
+        m.save(path)
+    assert path.read_text() == old
+
+
+def test_a_failed_write_leaves_no_half_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    model(0).save(path)
+    old = path.read_text()
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        model(1).save(path)
+    assert path.read_text() == old
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
