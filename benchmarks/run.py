@@ -171,11 +171,11 @@ def demo_step(Value, model, X, y, k):
     """
     inputs = [list(map(Value, xrow)) for xrow in X]
     scores = list(map(model, inputs))
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = ALPHA * sum((p * p for p in model.parameters()))
+    reg_loss = ALPHA * sum(p * p for p in model.parameters())
     total_loss = data_loss + reg_loss
-    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores, strict=True)]
 
     model.zero_grad()
     total_loss.backward()
@@ -186,16 +186,9 @@ def demo_step(Value, model, X, y, k):
     return total_loss.data, sum(accuracy) / len(accuracy)
 
 
-def wide_graph(Value, n):
-    """n products x_i * x_(i+1) summed pairwise (a balanced tree of adds): 3n - 1 nodes.
-
-    Returns the root; ``xs`` come back too so callers can check a gradient.
-    """
-    xs = [Value(1.0 + 0.01 * (i % 7)) for i in range(n)]
-    return xs, _wide_ops(xs)
-
-
 def _wide_ops(xs):
+    """Products x_i * x_(i+1) (cyclic) summed pairwise, a balanced tree of adds: for n leaves,
+    n products and n - 1 adds.  Returns the root."""
     n = len(xs)
     terms = [xs[i] * xs[i + 1 - n] for i in range(n)]  # xs[i + 1 - n] is xs[(i + 1) % n]
     while len(terms) > 1:
@@ -288,9 +281,6 @@ def work_deep(engine: Engine, p: dict) -> dict:
     t2 = _clock()
     ok = math.isfinite(x.grad) and math.isfinite(w.grad) and x.grad > 0
     info = {"forward_s": t1 - t0, "backward_s": t2 - t1, "ops": n, "grad_ok": ok}
-    if p.get("fast_exit"):  # do not time the interpreter freeing a million nodes at exit
-        _emit({"samples": [t2 - t0], "unit": "s", "info": info})
-        os._exit(0)
     return {"samples": [t2 - t0], "unit": "s", "info": info}
 
 
@@ -298,14 +288,15 @@ def work_memory(engine: Engine, p: dict) -> dict:
     """Bytes traced by tracemalloc per node of a wide graph (1/3 leaves, 1/3 products, 1/3 adds).
 
     Only the graph is counted: the lists used to build it are dropped before the reading, and
-    the root keeps every node alive.  A second reading after backward() shows what the
-    gradients add.
+    the root keeps every node alive.  Also reported: bytes per leaf and per op node, and the
+    bytes per node after backward() (what the gradients add).
     """
     n_leaves = (p["nodes"] + 1) // 3  # n leaves, n products, n - 1 adds
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     xs = [engine.Value(float(i % 1000)) for i in range(n_leaves)]
+    leaf_bytes = tracemalloc.get_traced_memory()[0] - base - sys.getsizeof(xs)
     root = _wide_ops(xs)
     x0 = xs[0]
     del xs
@@ -320,6 +311,8 @@ def work_memory(engine: Engine, p: dict) -> dict:
         "info": {
             "nodes": nodes,
             "graph_bytes": graph_bytes,
+            "B_per_leaf": leaf_bytes / n_leaves,
+            "B_per_op_node": (graph_bytes - leaf_bytes) / (nodes - n_leaves),
             "after_backward_B_per_node": after_backward / nodes,
             "grad_x0": x0.grad,
         },
@@ -365,13 +358,14 @@ def work_second_order(engine: Engine, p: dict) -> dict:
     return {
         "samples": [t3 - t0],
         "unit": "s",
-        "info": {"forward_s": t1 - t0, "grad_s": t2 - t1, "penalty_backward_s": t3 - t2,
-                 "nodes": 4 * n - 1, "grad_ok": ok},
+        "info": {
+            "forward_s": t1 - t0,
+            "grad_s": t2 - t1,
+            "penalty_backward_s": t3 - t2,
+            "nodes": 4 * n - 1,
+            "grad_ok": ok,
+        },
     }
-
-
-def tape_available(engine: Engine) -> bool:
-    return engine.autograd is not None and hasattr(engine.autograd, "trace") and engine.MLP is not None
 
 
 def work_demo_tape(engine: Engine, p: dict) -> dict:
@@ -396,7 +390,7 @@ def work_demo_tape(engine: Engine, p: dict) -> dict:
         return [(1 + -yi * score).relu(), score]
 
     loss_tape = trace(per_sample, 3)
-    reg_tape = trace(lambda: ALPHA * sum((q * q for q in params)), 0)
+    reg_tape = trace(lambda: ALPHA * sum(q * q for q in params), 0)
     seeds = np.tile([1.0 / n, 0.0], (n, 1))  # d total / d (loss_i, score_i)
     t1 = _clock()
     losses = []
@@ -415,8 +409,14 @@ def work_demo_tape(engine: Engine, p: dict) -> dict:
     return {
         "samples": [t2 - t0],
         "unit": "s",
-        "info": {"trace_s": t1 - t0, "steps_s": t2 - t1, "steps_run": p["steps"],
-                 "first_loss": float(losses[0]), "final_loss": float(losses[-1]), "final_acc": acc},
+        "info": {
+            "trace_s": t1 - t0,
+            "steps_s": t2 - t1,
+            "steps_run": p["steps"],
+            "first_loss": float(losses[0]),
+            "final_loss": float(losses[-1]),
+            "final_acc": acc,
+        },
     }
 
 
@@ -426,7 +426,7 @@ def micrograd_init(sizes=(2, 16, 16, 1), seed=SEED):
 
     random.seed(seed)
     layers = []
-    for nin, nout in zip(sizes[:-1], sizes[1:]):
+    for nin, nout in zip(sizes[:-1], sizes[1:], strict=False):
         W = np.array([[random.uniform(-1, 1) for _ in range(nin)] for _ in range(nout)])
         layers.append((W, np.zeros(nout)))
     return layers
@@ -448,8 +448,8 @@ def numpy_demo(X, y, layers, steps):
 
     def views(flat):
         out, at = [], 0
-        for shape, size in zip(shapes, sizes):
-            out.append(flat[at:at + size].reshape(shape))
+        for shape, size in zip(shapes, sizes, strict=True):
+            out.append(flat[at : at + size].reshape(shape))
             at += size
         return out
 
@@ -480,7 +480,7 @@ def numpy_demo(X, y, layers, steps):
         np.sum(dh1, axis=0, out=db1)
         grad += 2 * ALPHA * theta
         theta -= (1.0 - 0.9 * k / 100) * grad
-    for (W, b), new_W, new_b in zip(layers, views(theta)[0::2], views(theta)[1::2]):
+    for (W, b), new_W, new_b in zip(layers, views(theta)[0::2], views(theta)[1::2], strict=True):
         W[...], b[...] = new_W, new_b
     return losses, acc
 
@@ -497,8 +497,13 @@ def work_demo_numpy(engine: Engine, p: dict) -> dict:
     return {
         "samples": [elapsed],
         "unit": "s",
-        "info": {"steps_run": p["steps"], "first_loss": losses[0], "final_loss": losses[-1],
-                 "final_acc": acc, "init": "micrograd's (random.seed(1337))"},
+        "info": {
+            "steps_run": p["steps"],
+            "first_loss": losses[0],
+            "final_loss": losses[-1],
+            "final_acc": acc,
+            "init": "micrograd's (random.seed(1337))",
+        },
     }
 
 
@@ -520,21 +525,56 @@ class Workload:
 WORKLOADS = {
     w.name: w
     for w in [
-        Workload("step", "1. one demo step (MLP 2-16-16-1, 100 moons)", work_step, ENGINES,
-                 target=">= 4x"),
+        Workload(
+            "step",
+            "1. one demo step (MLP 2-16-16-1, 100 moons)",
+            work_step,
+            ENGINES,
+            target=">= 4x",
+        ),
         Workload("demo", "2. whole demo, {steps} steps, GC on", work_demo, ENGINES, target=">= 8x"),
-        Workload("wide", "3. wide graph, {n:,} products summed pairwise, fwd+bwd", work_wide,
-                 ENGINES, target=">= 4x"),
-        Workload("deep", "4. deep chain, {n:,} ops, fwd+bwd", work_deep, ENGINES,
-                 target="chainrule < 10 s"),
-        Workload("memory", "5. memory per node, {nodes:,}-node graph (tracemalloc)", work_memory,
-                 ENGINES, target="chainrule <= 200 B/node"),
-        Workload("second-order", "6. grad of grad, {nodes:,}-node graph", work_second_order,
-                 ("chainrule",), target=""),
-        Workload("demo-tape", "7. whole demo, {steps} steps, chainrule tape (autograd.trace)",
-                 work_demo_tape, ("tape",), target="< 0.5 s; <= 20x numpy"),
-        Workload("demo-numpy", "7. whole demo, {steps} steps, numpy by hand (the floor)",
-                 work_demo_numpy, ("numpy",), target="(reference, ~6 ms)"),
+        Workload(
+            "wide",
+            "3. wide graph, {n:,} products summed pairwise, fwd+bwd",
+            work_wide,
+            ENGINES,
+            target=">= 4x",
+        ),
+        Workload(
+            "deep",
+            "4. deep chain, {n:,} ops, fwd+bwd",
+            work_deep,
+            ENGINES,
+            target="chainrule < 10 s",
+        ),
+        Workload(
+            "memory",
+            "5. memory per node, {nodes:,}-node graph (tracemalloc)",
+            work_memory,
+            ENGINES,
+            target="chainrule <= 200 B/node",
+        ),
+        Workload(
+            "second-order",
+            "6. grad of grad, {nodes:,}-node graph",
+            work_second_order,
+            ("chainrule",),
+            target="",
+        ),
+        Workload(
+            "demo-tape",
+            "7. whole demo, {steps} steps, chainrule tape (autograd.trace)",
+            work_demo_tape,
+            ("tape",),
+            target="< 0.5 s; <= 20x numpy",
+        ),
+        Workload(
+            "demo-numpy",
+            "7. whole demo, {steps} steps, numpy by hand (the floor)",
+            work_demo_numpy,
+            ("numpy",),
+            target="(reference, ~6 ms)",
+        ),
     ]
 }
 
@@ -594,6 +634,8 @@ def worker_main(name: str, engine_name: str, params_file: str) -> None:
             return
     result = WORKERS[name](engine, p)
     _emit(result)
+    if p.get("fast_exit"):  # skip the interpreter freeing a million nodes (and any trouble there)
+        os._exit(0)
 
 
 def run_worker(name: str, engine: str, params: dict, timeout: float) -> dict:
@@ -610,7 +652,7 @@ def run_worker(name: str, engine: str, params: dict, timeout: float) -> dict:
         os.unlink(path)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("RESULT "):
-            result = json.loads(line[len("RESULT "):])
+            result = json.loads(line[len("RESULT ") :])
             if proc.returncode != 0:
                 result.setdefault("info", {})["exit_code"] = proc.returncode
             return result
@@ -695,8 +737,9 @@ def target_met(name: str, chain: list[dict], micro: list[dict], all_results: dic
 def git_facts() -> str:
     def git(*a):
         try:
-            return subprocess.run(["git", "-C", REPO, *a], capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
+            return subprocess.run(
+                ["git", "-C", REPO, *a], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
         except Exception:
             return ""
 
@@ -707,6 +750,24 @@ def git_facts() -> str:
     if dirty:
         text += f"; **uncommitted changes** in autograd/ or nn/ ({len(dirty.splitlines())} files) were measured"
     return text
+
+
+def source_digest() -> str:
+    """A hash of the engine's and nn's source files, to notice edits made during a run."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for package in ("autograd", "nn"):
+        root = os.path.join(REPO, package)
+        for dirpath, dirnames, filenames in sorted(os.walk(root)):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name.endswith(".py"):
+                    path = os.path.join(dirpath, name)
+                    h.update(path.encode())
+                    with open(path, "rb") as f:
+                        h.update(f.read())
+    return h.hexdigest()[:12]
 
 
 def machine_facts() -> dict:
@@ -761,11 +822,15 @@ def loadavg() -> str:
 
 def render(selected, results, facts, args, started, load_before, load_after, elapsed, data) -> str:
     lines = []
-    lines.append("| workload | chainrule: median (min–max, n) | micrograd: median (min–max, n) | micrograd / chainrule | target (met?) |")
+    lines.append(
+        "| workload | chainrule: median (min–max, n) | micrograd: median (min–max, n) | micrograd / chainrule | target (met?) |"
+    )
     lines.append("|---|---|---|---|---|")
     for name in selected:
         w = WORKLOADS[name]
-        title = w.title.format(**{k: v for k, v in params_for(name, args, data, "chainrule").items() if k != "data"})
+        title = w.title.format(
+            **{k: v for k, v in params_for(name, args, data, "chainrule").items() if k != "data"}
+        )
         col = w.engines[0] if w.engines[0] != "micrograd" else "chainrule"
         chain = results.get((name, col), [])
         micro = results.get((name, "micrograd"), [])
@@ -793,10 +858,16 @@ def render(selected, results, facts, args, started, load_before, load_after, ela
         infos = [r.get("info") for r in rs if r.get("info")]
         errors = [r for r in rs if r.get("error")]
         if infos:
-            details.append(f"- {name} / {engine}: " + "; ".join(_brief(i) for i in infos[:3])
-                           + (" ..." if len(infos) > 3 else ""))
+            details.append(
+                f"- {name} / {engine}: "
+                + "; ".join(_brief(i) for i in infos[:3])
+                + (" ..." if len(infos) > 3 else "")
+            )
         for r in errors[:1]:
-            details.append(f"- {name} / {engine}: {r['error']}" + (f" — {r['detail']}" if r.get("detail") else ""))
+            details.append(
+                f"- {name} / {engine}: {r['error']}"
+                + (f" — {r['detail']}" if r.get("detail") else "")
+            )
 
     command = " ".join(["python3", "benchmarks/run.py", *sys.argv[1:]])
     head = [
@@ -812,7 +883,14 @@ def render(selected, results, facts, args, started, load_before, load_after, ela
     ]
     if args.quick:
         head.append("- **--quick: reduced sizes and repeats, a smoke run, not a measurement**")
-    return "\n".join(head) + "\n\n" + table + "\n\nDetails (per repeat):\n\n" + "\n".join(details) + "\n"
+    return (
+        "\n".join(head)
+        + "\n\n"
+        + table
+        + "\n\nDetails (per repeat):\n\n"
+        + "\n".join(details)
+        + "\n"
+    )
 
 
 def _brief(info: dict) -> str:
@@ -841,8 +919,12 @@ def orchestrate(args) -> int:
     t_start = time.time()
     data = make_data()
     facts = machine_facts()
-    print(f"# chainrule vs micrograd — {facts['cpu']}, {facts['cores']}, Python "
-          f"{platform.python_version()}, commit {facts['commit']}", file=sys.stderr)
+    digest_before = source_digest()
+    print(
+        f"# chainrule vs micrograd — {facts['cpu']}, {facts['cores']}, Python "
+        f"{platform.python_version()}, commit {facts['commit']}",
+        file=sys.stderr,
+    )
     results: dict[tuple[str, str], list[dict]] = {}
     for name in selected:
         w = WORKLOADS[name]
@@ -861,10 +943,19 @@ def orchestrate(args) -> int:
                     if "error" in result
                     else ", ".join(fmt_value(s, result["unit"]) for s in result["samples"])
                 )
-                print(f"  [{name}] repeat {rep + 1}/{reps} {engine:9s}: {shown}", file=sys.stderr, flush=True)
+                print(
+                    f"  [{name}] repeat {rep + 1}/{reps} {engine:9s}: {shown}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 if "error" in result:
                     finished.add(engine)
     elapsed = time.time() - t_start
+    if source_digest() != digest_before:
+        facts["commit"] += (
+            "; **autograd/ or nn/ changed during the run**: repeats may have measured different code"
+        )
+        print("warning: autograd/ or nn/ changed during the run", file=sys.stderr)
     report = render(selected, results, facts, args, started, load_before, loadavg(), elapsed, data)
     print(report)
     if args.output:
@@ -875,7 +966,11 @@ def orchestrate(args) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"facts": facts, "results": {f"{k[0]}/{k[1]}": v for k, v in results.items()}}, f, indent=1)
+            json.dump(
+                {"facts": facts, "results": {f"{k[0]}/{k[1]}": v for k, v in results.items()}},
+                f,
+                indent=1,
+            )
     return 0
 
 
@@ -933,24 +1028,45 @@ def profile_main(args) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        description="Benchmark chainrule against micrograd (see benchmarks/README.md).")
-    parser.add_argument("--repeats", type=int, default=5, help="fresh-process repeats per engine (default 5)")
-    parser.add_argument("--demo-repeats", type=int, default=2,
-                        help="repeats of the whole demo (default 2; micrograd takes ~150 s each)")
-    parser.add_argument("--demo-steps", type=int, default=None,
-                        help="run only this many of micrograd's 100 demo steps and scale the time "
-                             "to 100 (marked ≈); chainrule always runs 100")
+        description="Benchmark chainrule against micrograd (see benchmarks/README.md)."
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="fresh-process repeats per engine (default 5)"
+    )
+    parser.add_argument(
+        "--demo-repeats",
+        type=int,
+        default=2,
+        help="repeats of the whole demo (default 2; micrograd takes ~150 s each)",
+    )
+    parser.add_argument(
+        "--demo-steps",
+        type=int,
+        default=None,
+        help="run only this many of micrograd's 100 demo steps and scale the time "
+        "to 100 (marked ≈); chainrule always runs 100",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, 1-2 repeats")
-    parser.add_argument("--only", action="append", metavar="NAME[,NAME]",
-                        help=f"run only these workloads: {', '.join(WORKLOADS)}")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME[,NAME]",
+        help=f"run only these workloads: {', '.join(WORKLOADS)}",
+    )
     parser.add_argument("--output", metavar="FILE", help="also write the markdown report to FILE")
     parser.add_argument("--json", metavar="FILE", help="also write every raw measurement as JSON")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds per subprocess (default 1800)")
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds per subprocess (default 1800)"
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
-    parser.add_argument("--profile", metavar="NAME", help="profile chainrule on one workload, in process")
+    parser.add_argument(
+        "--profile", metavar="NAME", help="profile chainrule on one workload, in process"
+    )
     parser.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
     parser.add_argument("--top", type=int, default=25, help="rows of the cProfile listing")
-    parser.add_argument("--worker", nargs=3, metavar=("NAME", "ENGINE", "PARAMS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", nargs=3, metavar=("NAME", "ENGINE", "PARAMS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.worker:
         worker_main(*args.worker)
