@@ -13,7 +13,9 @@ import sys
 from . import __version__
 
 # name -> module holding `add_arguments(parser)` and `run(args) -> int`
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "lecture": "nn.lecture",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
