@@ -1,0 +1,101 @@
+"""`chainrule lecture`: the slide's numbers, its variants, its files and its JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograd.cli import main
+from nn import lecture
+
+# The slide's values, worked out by hand from x = [2, 3], y = 1, W1, W2.
+H = [2 * -0.78 + 3 * 0.85, 2 * 0.13 + 3 * 0.23]  # [0.99, 0.95]
+Y_HAT = 1.8 * H[0] + 0.40 * H[1]  # 2.162
+ERROR = Y_HAT - 1
+SLIDE_GRAD = {
+    "W1": [[ERROR * 1.8 * 2, ERROR * 0.40 * 2], [ERROR * 1.8 * 3, ERROR * 0.40 * 3]],
+    "W2": [[ERROR * H[0]], [ERROR * H[1]]],
+}
+
+
+def run_json(capsys, *args) -> dict:
+    assert main(["lecture", "--json", *args]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)  # the whole of stdout is one JSON object
+
+
+def test_json_has_the_slides_numbers(capsys, tmp_path):
+    result = run_json(capsys, "--no-draw")
+    assert result["x"] == [2, 3] and result["y"] == 1
+    assert result["h"] == pytest.approx(H, abs=1e-12)
+    assert result["h"] == pytest.approx([0.99, 0.95], abs=1e-12)
+    assert result["y_hat"] == pytest.approx(2.162, abs=1e-9)
+    assert result["loss"] == pytest.approx(0.675122, abs=1e-9)
+    for name, rows in SLIDE_GRAD.items():
+        for got_row, formula_row, want_row in zip(
+            result["grad"][name], result["formula_grad"][name], rows
+        ):
+            assert got_row == pytest.approx(want_row, abs=1e-9)
+            assert formula_row == pytest.approx(want_row, abs=1e-9)
+    assert result["match"] is True
+    assert result["files"] == []
+
+
+def test_gradient_step_lowers_the_loss_with_a_small_rate(capsys):
+    result = run_json(capsys, "--no-draw", "--lr", "0.01")
+    assert result["step"]["loss"] < result["loss"]
+
+
+def test_default_step_overshoots_and_says_so(capsys):
+    assert main(["lecture", "--no-draw"]) == 0
+    out = capsys.readouterr().out
+    assert "All gradients agree." in out
+    assert "overshot" in out
+
+
+@pytest.mark.parametrize("activation", ["linear", "sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_variants_agree_with_formulas_and_finite_differences(activation, bias):
+    example, _ = lecture.compute(activation, bias)
+    assert example.match()
+    if bias:
+        assert set(example.grad) == {"W1", "W2", "b1", "b2"}
+        assert example.grad["b2"][0] == pytest.approx(example.y_hat - 1, abs=1e-12)
+
+
+def test_a_wrong_formula_would_be_caught():
+    example, _ = lecture.compute("sigmoid")
+    example.formula_grad["W1"][0][0] += 1e-6
+    assert not example.match()
+
+
+def test_bad_learning_rate_is_refused(capsys):
+    assert main(["lecture", "--no-draw", "--lr", "-1"]) == 2
+    assert "--lr must be a positive number" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    not (shutil.which("dot") or shutil.which("graphviz-pure")), reason="no Graphviz renderer"
+)
+def test_graph_files_are_written(capsys, tmp_path):
+    out = tmp_path / "graphs"
+    result = run_json(capsys, "--out", str(out))
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["forward.dot", "forward.svg", "gradient.dot", "gradient.svg"]
+    assert sorted(result["files"]) == sorted(str(out / n) for n in names)
+    for name in ("forward.svg", "gradient.svg"):
+        assert (out / name).read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_python_dash_m_autograd_lecture_runs():
+    done = subprocess.run(
+        [sys.executable, "-m", "autograd", "lecture", "--json", "--no-draw"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["match"] is True
