@@ -420,6 +420,46 @@ def work_demo_tape(engine: Engine, p: dict) -> dict:
     }
 
 
+def work_demo_fit_tape(engine: Engine, p: dict) -> dict:
+    """The 100-step demo through ``nn.fit(..., engine="tape")``: full batch, hinge loss, l2 1e-4,
+    SGD with micrograd's learning-rate decay.  Skipped when nn.fit has no tape engine."""
+    import inspect
+
+    import numpy as np
+
+    try:
+        import nn
+        from nn.optim import SGD, linear_decay
+
+        fit = nn.fit
+    except (ImportError, AttributeError) as exc:
+        return {"error": "no nn.fit", "detail": str(exc)}
+    if "engine" not in inspect.signature(fit).parameters:
+        return {"error": "nn.fit has no engine="}
+    X, y = np.array(p["data"]["X"]), np.array(p["data"]["y"], dtype=float)
+    t0 = _clock()
+    model = make_model(engine.MLP)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        optimizer=SGD(model.parameters(), lr=linear_decay(1.0, 0.1, 100)),
+        epochs=p["steps"],
+        l2=ALPHA,
+        engine="tape",
+        progress=False,
+        shuffle=False,
+    )
+    elapsed = _clock() - t0
+    info = {"steps_run": p["steps"], "engine_used": getattr(history, "engine", "?")}
+    if getattr(history, "step_loss", None):
+        info["first_loss"], info["final_loss"] = history.step_loss[0], history.step_loss[-1]
+    if getattr(history, "accuracy", None):
+        info["final_acc"] = history.accuracy[-1]
+    return {"samples": [elapsed], "unit": "s", "info": info}
+
+
 def micrograd_init(sizes=(2, 16, 16, 1), seed=SEED):
     """The weights micrograd's MLP draws after random.seed(seed): per layer (W, b), W out x in."""
     import numpy as np
@@ -569,6 +609,13 @@ WORKLOADS = {
             target="< 0.5 s; <= 20x numpy",
         ),
         Workload(
+            "demo-fit-tape",
+            "7. whole demo, {steps} steps, nn.fit(engine='tape')",
+            work_demo_fit_tape,
+            ("tape",),
+            target="< 0.5 s; <= 20x numpy",
+        ),
+        Workload(
             "demo-numpy",
             "7. whole demo, {steps} steps, numpy by hand (the floor)",
             work_demo_numpy,
@@ -598,7 +645,7 @@ def params_for(name: str, args, data: dict, engine: str) -> dict:
         return {"nodes": 20_000 if quick else 200_000}
     if name == "second-order":
         return {"nodes": 10_000}
-    if name in ("demo-tape", "demo-numpy"):
+    if name in ("demo-tape", "demo-fit-tape", "demo-numpy"):
         return {"data": data, "steps": 100}
     raise KeyError(name)
 
@@ -726,7 +773,7 @@ def target_met(name: str, chain: list[dict], micro: list[dict], all_results: dic
         verdict = a["median"] < 10
     elif name == "memory":
         verdict = a["median"] <= 200
-    elif name == "demo-tape":
+    elif name in ("demo-tape", "demo-fit-tape"):
         floor = summarize(all_results.get(("demo-numpy", "numpy"), []))
         verdict = a["median"] < 0.5 and (floor is None or a["median"] <= 20 * floor["median"])
     if verdict is None or (r is None and name in ("step", "wide", "demo")):
@@ -836,14 +883,18 @@ def render(selected, results, facts, args, started, load_before, load_after, ela
         micro = results.get((name, "micrograd"), [])
         micro_cell = cell(micro) if "micrograd" in w.engines else "n/a"
         rat = ratio(chain, micro)
-        if name == "demo-tape":  # compare with micrograd's eager demo and the numpy floor
+        if name in (
+            "demo-tape",
+            "demo-fit-tape",
+        ):  # compare with micrograd's eager demo and the numpy floor
             demo_micro = results.get(("demo", "micrograd"), [])
             micro_cell = f"(row 2: {cell(demo_micro)})" if demo_micro else "n/a"
             rat = ratio(chain, demo_micro)
             floor = summarize(results.get(("demo-numpy", "numpy"), []))
             mine = summarize(chain)
             if floor and mine:
-                rat += f"; tape / numpy = {mine['median'] / floor['median']:.1f}x"
+                vs_floor = f"tape / numpy = {mine['median'] / floor['median']:.1f}x"
+                rat = f"{rat}; {vs_floor}" if rat else vs_floor
         elif name == "demo-numpy":
             micro_cell = "n/a"
             demo_micro = results.get(("demo", "micrograd"), [])
