@@ -1,14 +1,26 @@
-"""chainrule's ``nn``: neurons, layers and MLPs on the scalar engine, with PyTorch's vocabulary.
+"""chainrule's ``nn``: from a perceptron to a trained MLP on the scalar engine.
 
-``Module`` (parameters, named_parameters, state_dict, save/load), micrograd's ``Neuron``,
-``Layer`` and ``MLP``, and ``nn.functional`` (activations, losses, penalties).
+micrograd's shapes (``Neuron``, ``Layer``, ``MLP``) with PyTorch's vocabulary (``Module``,
+``parameters``, ``named_parameters``, ``state_dict``).  Where things live:
 
-Note: this package's import name is ``nn``; it is chainrule's, not PyTorch's ``torch.nn``.
+* ``module.py``: ``Module`` (names, labels, state_dict, save/load);
+* ``layers.py``: ``Neuron``, ``Layer``, ``MLP``, initialisation, explicit weights;
+* ``functional.py``: activations, softmax, losses and penalties on Values;
+* ``optim.py``: ``SGD``, ``Adam`` and learning-rate schedules;
+* ``data.py``: toy data sets, splits and batches;
+* ``train.py``: ``fit`` (eager or traced), ``predict``;
+* ``plot.py``: decision boundaries and loss curves (matplotlib, imported on first use);
+* ``classic.py``: the perceptron rule, Adaline/LMS and the hand-wired XOR network.
+
+Note: the import name is ``nn``; this is chainrule's package, not PyTorch's ``torch.nn``.
 """
 
-from . import functional
+from . import data, functional, optim
+from .classic import Adaline, Perceptron, xor_network
 from .layers import MLP, Layer, Neuron, init_weights
 from .module import IncompatibleKeys, Module
+from .optim import SGD, Adam
+from .train import DivergenceError, History, fit, predict
 
 __all__ = [
     "Module",
@@ -18,4 +30,25 @@ __all__ = [
     "MLP",
     "init_weights",
     "functional",
+    "optim",
+    "data",
+    "SGD",
+    "Adam",
+    "fit",
+    "predict",
+    "History",
+    "DivergenceError",
+    "Perceptron",
+    "Adaline",
+    "xor_network",
+    "plot",
 ]
+
+
+def __getattr__(name: str):
+    # matplotlib takes a second to import: load nn.plot only when someone asks for it
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

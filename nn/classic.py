@@ -1,0 +1,153 @@
+"""The lecture's classic learning rules, before backpropagation.
+
+* ``Perceptron``: a threshold unit y = step(w.x + b) trained with Rosenblatt's rule
+  w <- w + a (t - y) x, one sample at a time.  It converges whenever the classes are linearly
+  separable (AND, OR) and cycles for ever otherwise (XOR), which ``train`` reports.
+* ``Adaline``: the same unit trained on its linear output y = w.x + b with the Widrow-Hoff
+  (LMS) rule w <- w + a (t - y) x: the SGD step for the loss 1/2 (t - y)^2.
+* ``xor_network``: two threshold units (AND, OR) feeding a third (OR and not AND) with hand-set
+  weights, the network of the lecture's XOR figure (Geron, Figure 10-6); no rule above can learn
+  it, because step has derivative 0 and the perceptron rule has no error signal for hidden units.
+
+Weights are Values, so these models draw like any other; the rules update ``.data`` directly.
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from autograd import Value
+
+from .layers import MLP, _inputs
+from .module import Module
+
+
+class ConvergenceWarning(UserWarning):
+    """A classic rule ran out of epochs before classifying every sample correctly."""
+
+
+@dataclass
+class RuleResult:
+    """How a classic rule's training went: errors (Perceptron) or mean squared error per epoch."""
+
+    converged: bool
+    epochs: int
+    errors: list[float] = field(default_factory=list)
+    message: str = ""
+
+
+class _LinearUnit(Module):
+    def __init__(self, nin: int, lr: float, seed: int | None) -> None:
+        if lr <= 0:
+            raise ValueError(f"lr must be positive, got {lr!r}")
+        rng = random.Random(seed)
+        self.w = [Value(0.0 if seed is None else rng.uniform(-0.5, 0.5)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.lr = lr
+        self._relabel()
+
+    def net(self, x) -> Value:
+        """The weighted sum w.x + b."""
+        x = _inputs(x, len(self.w))
+        return sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
+
+    def _update(self, x: Sequence[float], error: float) -> None:
+        step = self.lr * error
+        for wi, xi in zip(self.w, x, strict=True):
+            wi.data += step * xi
+        self.b.data += step  # the bias is a weight on a constant input 1
+
+    def extra_repr(self) -> str:
+        return f"{len(self.w)}, lr={self.lr}"
+
+
+class Perceptron(_LinearUnit):
+    """Rosenblatt's threshold unit y = step(w.x + b), trained by w <- w + a (t - y) x."""
+
+    def __init__(self, nin: int, lr: float = 1.0, seed: int | None = None) -> None:
+        super().__init__(nin, lr, seed)  # seed None: start from zero weights
+
+    def __call__(self, x) -> Value:
+        return self.net(x).step()
+
+    def fit(self, X, t, epochs: int = 100) -> RuleResult:
+        """Sweep the samples in order, updating after each; stop after an epoch with no errors."""
+        X, t = _data(X, t)
+        errors = []
+        for epoch in range(1, epochs + 1):
+            wrong = 0
+            for x, target in zip(X, t, strict=True):
+                error = target - self(x).data
+                if error:
+                    wrong += 1
+                    self._update(x, error)
+            errors.append(wrong)
+            if wrong == 0:
+                return RuleResult(True, epoch, errors, f"converged after {epoch} epochs")
+        message = (
+            f"did not converge within {epochs} epochs: {errors[-1]} of {len(X)} samples still "
+            "wrong in the last epoch (are the classes linearly separable? XOR is not)"
+        )
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        return RuleResult(False, epochs, errors, message)
+
+
+class Adaline(_LinearUnit):
+    """Widrow and Hoff's linear unit y = w.x + b, trained by LMS: w <- w + a (t - y) x."""
+
+    def __init__(self, nin: int, lr: float = 0.05, seed: int | None = None) -> None:
+        super().__init__(nin, lr, seed)
+
+    def __call__(self, x) -> Value:
+        return self.net(x)
+
+    def predict(self, x, threshold: float = 0.5) -> int:
+        """The class decision: 1 if the linear output reaches `threshold`, else 0."""
+        return int(self(x).data >= threshold)
+
+    def fit(self, X, t, epochs: int = 50, tol: float = 1e-10) -> RuleResult:
+        """LMS updates sample by sample; errors[k] = mean (t - y)^2 after epoch k; stops when
+        an epoch changes that by at most `tol`."""
+        X, t = _data(X, t)
+        errors = []
+        for epoch in range(1, epochs + 1):
+            for x, target in zip(X, t, strict=True):
+                self._update(x, target - self(x).data)
+            errors.append(
+                float(
+                    np.mean([(target - self(x).data) ** 2 for x, target in zip(X, t, strict=True)])
+                )
+            )
+            if len(errors) > 1 and abs(errors[-2] - errors[-1]) <= tol:
+                return RuleResult(
+                    True, epoch, errors, f"mean squared error settled at {errors[-1]:.6g}"
+                )
+        return RuleResult(
+            False, epochs, errors, f"mean squared error {errors[-1]:.6g} after {epochs} epochs"
+        )
+
+
+# Geron's XOR network (Hands-On Machine Learning, Figure 10-6), W[i][j] = input i -> unit j:
+# hidden unit 0 fires for x1 + x2 >= 1.5 (AND), unit 1 for x1 + x2 >= 0.5 (OR);
+# the output fires for OR - AND >= 0.5: OR but not AND, i.e. XOR.
+XOR_WEIGHTS = ([[1.0, 1.0], [1.0, 1.0]], [[-1.0], [1.0]])
+XOR_BIASES = ([-1.5, -0.5], [-0.5])
+
+
+def xor_network() -> MLP:
+    """The hand-wired XOR network: threshold units (Value.step) AND and OR feeding a third."""
+    return MLP.from_weights(XOR_WEIGHTS, XOR_BIASES, activation="step", output_activation="step")
+
+
+def _data(X, t) -> tuple[list[list[float]], list[float]]:
+    X, t = np.asarray(X, dtype=float), np.asarray(t, dtype=float)
+    if X.ndim != 2 or len(X) != len(t):
+        raise ValueError(
+            f"X must be samples x features with one target each, got {X.shape} and {t.shape}"
+        )
+    return X.tolist(), t.tolist()

@@ -1,0 +1,183 @@
+"""Toy data sets, splits and batches: everything the lectures and micrograd's demo train on.
+
+Generators return numpy arrays ``X`` (samples x features) and ``y`` (labels 0, 1, ... as ints,
+or real targets for regression), are seeded (the same ``seed`` gives the same data) and need
+no scikit-learn.  ``signed`` turns 0/1 labels into micrograd's -1/+1, ``one_hot`` into rows.
+
+``split`` makes train/validation/test sets; ``Batches`` walks a training set in batches of
+``batch_size`` (None: the whole set, batch gradient descent; 1: stochastic; k: mini-batch),
+reshuffled every epoch from its seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as np
+
+TRUTH_TABLES = {
+    "and": [0, 0, 0, 1],
+    "or": [0, 1, 1, 1],
+    "xor": [0, 1, 1, 0],
+    "nand": [1, 1, 1, 0],
+    "nor": [1, 0, 0, 0],
+}
+
+
+def truth_table(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The four rows of a two-input gate: X = [[0,0],[0,1],[1,0],[1,1]], y its 0/1 outputs."""
+    key = name.lower()
+    if key not in TRUTH_TABLES:
+        raise ValueError(f"unknown gate {name!r}; valid: {', '.join(TRUTH_TABLES)}")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    return X, np.array(TRUTH_TABLES[key])
+
+
+def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator):
+    order = rng.permutation(len(X))
+    return X[order], y[order]
+
+
+def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (micrograd's demo data): class 0 on top, class 1 below."""
+    rng = np.random.default_rng(seed)
+    n_top = n // 2
+    t_top, t_bottom = np.linspace(0, np.pi, n_top), np.linspace(0, np.pi, n - n_top)
+    top = np.column_stack([np.cos(t_top), np.sin(t_top)])
+    bottom = np.column_stack([1 - np.cos(t_bottom), 0.5 - np.sin(t_bottom)])
+    X = np.vstack([top, bottom]) + rng.normal(scale=noise, size=(n, 2))
+    y = np.repeat([0, 1], [n_top, n - n_top])
+    return _shuffled(X, y, rng)
+
+
+def circles(
+    n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A small circle (class 1, radius `factor`) inside a large one (class 0, radius 1)."""
+    if not 0 < factor < 1:
+        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    angles = np.concatenate(
+        [
+            np.linspace(0, 2 * np.pi, n_out, endpoint=False),
+            np.linspace(0, 2 * np.pi, n - n_out, endpoint=False),
+        ]
+    )
+    radius = np.repeat([1.0, factor], [n_out, n - n_out])
+    X = np.column_stack([radius * np.cos(angles), radius * np.sin(angles)])
+    X += rng.normal(scale=noise, size=(n, 2))
+    return _shuffled(X, np.repeat([0, 1], [n_out, n - n_out]), rng)
+
+
+def spirals(
+    n: int = 100, classes: int = 2, noise: float = 0.2, turns: float = 1.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """`classes` arms of a spiral, one class per arm (CS231n's classic), radius growing to 1."""
+    if classes < 2:
+        raise ValueError(f"classes must be at least 2, got {classes!r}")
+    rng = np.random.default_rng(seed)
+    sizes = [n // classes + (c < n % classes) for c in range(classes)]
+    points, labels = [], []
+    for c, size in enumerate(sizes):
+        r = np.linspace(0.05, 1.0, size)
+        theta = 2 * np.pi * (turns * r + c / classes) + rng.normal(scale=noise, size=size)
+        points.append(np.column_stack([r * np.cos(theta), r * np.sin(theta)]))
+        labels.append(np.full(size, c))
+    return _shuffled(np.vstack(points), np.concatenate(labels), rng)
+
+
+def blobs(
+    n: int = 100, centers: int = 3, std: float = 1.0, box: float = 10.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian clusters around `centers` random centres in [-box, box]^2, one class each."""
+    if centers < 1:
+        raise ValueError(f"centers must be at least 1, got {centers!r}")
+    rng = np.random.default_rng(seed)
+    middle = rng.uniform(-box, box, size=(centers, 2))
+    y = np.arange(n) % centers
+    X = middle[y] + rng.normal(scale=std, size=(n, 2))
+    return _shuffled(X, y, rng)
+
+
+def noisy_line(
+    n: int = 50, slope: float = 2.0, intercept: float = 1.0, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Regression data y = slope x + intercept + noise, x uniform in [-1, 1]; X has one column."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=n)
+    return x[:, None], slope * x + intercept + rng.normal(scale=noise, size=n)
+
+
+def signed(y: np.ndarray) -> np.ndarray:
+    """0/1 labels as -1/+1 (the labels hinge loss and micrograd's demo use)."""
+    return 2 * np.asarray(y) - 1
+
+
+def one_hot(y: np.ndarray, classes: int | None = None) -> np.ndarray:
+    """Integer labels as rows with a 1 in the label's column."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.dtype.kind not in "iub":
+        raise ValueError("one_hot needs a 1-D array of integer labels")
+    classes = int(y.max()) + 1 if classes is None else classes
+    if y.min() < 0 or y.max() >= classes:
+        raise ValueError(f"labels must be in 0..{classes - 1}")
+    return np.eye(classes)[y]
+
+
+# ---- splits and batches ----------------------------------------------------------------
+
+
+class Split(NamedTuple):
+    """(X, y) pairs for training, validation and test (empty arrays where not asked for)."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    val: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+
+
+def split(X, y, val: float = 0.2, test: float = 0.0, seed: int = 0) -> Split:
+    """Shuffle once (seeded) and cut into train/val/test by the given fractions."""
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    if val < 0 or test < 0 or val + test >= 1:
+        raise ValueError(
+            f"val and test must be >= 0 and leave some training data, got {val}, {test}"
+        )
+    order = np.random.default_rng(seed).permutation(len(X))
+    n_val, n_test = round(val * len(X)), round(test * len(X))
+    parts = np.split(order, [len(X) - n_val - n_test, len(X) - n_test])
+    train, val_rows, test_rows = ((X[rows], y[rows]) for rows in parts)
+    return Split(train, val_rows, test_rows)
+
+
+class Batches:
+    """Iterate (X_batch, y_batch) over one epoch per ``iter``; reshuffled each epoch from `seed`.
+
+    ``batch_size=None`` is batch gradient descent (the whole set, in its order), 1 stochastic
+    gradient descent, k mini-batches of k (the last one may be smaller).
+    """
+
+    def __init__(self, X, y, batch_size: int | None = None, shuffle: bool = True, seed: int = 0):
+        self.X, self.y = np.asarray(X), np.asarray(y)
+        if len(self.X) != len(self.y):
+            raise ValueError(f"X has {len(self.X)} rows but y has {len(self.y)}")
+        if len(self.X) == 0:
+            raise ValueError("no samples to batch")
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f"batch_size must be None or a positive int, got {batch_size!r}")
+        self.batch_size = len(self.X) if batch_size is None else min(batch_size, len(self.X))
+        self.shuffle = shuffle and self.batch_size < len(self.X)
+        self._rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return -(-len(self.X) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n = len(self.X)
+        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        for start in range(0, n, self.batch_size):
+            rows = order[start : start + self.batch_size]
+            yield self.X[rows], self.y[rows]

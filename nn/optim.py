@@ -1,0 +1,162 @@
+"""Optimizers (SGD with momentum and weight decay, Adam) and learning-rate schedules.
+
+An optimizer holds the parameter Values and, on ``step()``, moves each ``p.data`` using
+``p.grad``; it never builds graph nodes.  The learning rate is a number or a schedule: any
+function of the step number k = 0, 1, 2, ... (``constant``, ``linear_decay``,
+``inverse_time``), read once per step.  micrograd's demo is ``SGD(params, lr=linear_decay())``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+from autograd import Value
+
+Schedule = Callable[[int], float]
+
+
+# ---- schedules ------------------------------------------------------------------------------
+
+
+def constant(lr: float) -> Schedule:
+    """a_k = lr."""
+    _check_positive(lr, "lr")
+
+    def schedule(k: int) -> float:
+        return lr
+
+    schedule.__name__ = f"constant({lr})"
+    return schedule
+
+
+def linear_decay(start: float = 1.0, end: float = 0.1, steps: int = 100) -> Schedule:
+    """a_k = start - (start - end) k / steps, then end: micrograd's demo is 1.0 - 0.9 k / 100."""
+    _check_positive(steps, "steps")
+    drop = start - end
+
+    def schedule(k: int) -> float:
+        return start - drop * min(k, steps) / steps
+
+    schedule.__name__ = f"linear_decay({start}, {end}, {steps})"
+    return schedule
+
+
+def inverse_time(c1: float, c2: float) -> Schedule:
+    """a_k = c1 / (k + c2): large steps first, then ever finer ones (the lecture's schedule)."""
+    _check_positive(c1, "c1")
+    _check_positive(c2, "c2")
+
+    def schedule(k: int) -> float:
+        return c1 / (k + c2)
+
+    schedule.__name__ = f"inverse_time({c1}, {c2})"
+    return schedule
+
+
+def _check_positive(x, what: str) -> None:
+    if not (isinstance(x, (int, float)) and math.isfinite(x) and x > 0):
+        raise ValueError(f"{what} must be a positive number, got {x!r}")
+
+
+# ---- optimizers -----------------------------------------------------------------------------
+
+
+class Optimizer:
+    """Base class: holds the parameters, the learning rate (number or schedule) and the step count."""
+
+    def __init__(self, params: Iterable[Value], lr: float | Schedule) -> None:
+        params = params.parameters() if hasattr(params, "parameters") else list(params)
+        if not params:
+            raise ValueError("the optimizer got no parameters")
+        for i, p in enumerate(params):
+            if not isinstance(p, Value):
+                raise TypeError(f"parameter {i} is a {type(p).__name__}, not a Value")
+        self.params: list[Value] = params
+        if not callable(lr):
+            _check_positive(lr, "lr")
+        self.schedule: Schedule = lr if callable(lr) else constant(lr)
+        self.k = 0  # steps taken so far
+
+    @property
+    def lr(self) -> float:
+        """The learning rate the next step will use."""
+        return self.schedule(self.k)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its ``.grad``, then advance the schedule."""
+        self._update(self.schedule(self.k))
+        self.k += 1
+
+    def _update(self, lr: float) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """p <- p - lr v, with v = momentum v + (grad + weight_decay p) (PyTorch's form)."""
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float | Schedule = 0.01,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        self.momentum, self.weight_decay = momentum, weight_decay
+        self.velocity = [0.0] * len(self.params)
+
+    def _update(self, lr: float) -> None:
+        if self.momentum == 0 and self.weight_decay == 0:
+            for p in self.params:  # plain gradient descent, the same float ops as micrograd
+                p.data -= lr * p.grad
+            return
+        mu, wd = self.momentum, self.weight_decay
+        for i, p in enumerate(self.params):
+            g = p.grad + wd * p.data if wd else p.grad
+            v = mu * self.velocity[i] + g  # starts at 0, so the first step is v = g (PyTorch)
+            self.velocity[i] = v
+            p.data -= lr * v
+
+
+class Adam(Optimizer):
+    """Adam: steps by a running mean of gradients over the root of their running mean square.
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr m^ / (sqrt(v^) + eps),
+    with m^ = m / (1 - b1^t), v^ = v / (1 - b2^t) undoing the bias of starting at 0.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float | Schedule = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        b1, b2 = betas
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ValueError(f"betas must be in [0, 1), got {betas!r}")
+        self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def _update(self, lr: float) -> None:
+        b1, b2 = self.betas
+        t = self.k + 1
+        c1, c2 = 1 - b1**t, 1 - b2**t
+        for i, p in enumerate(self.params):
+            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            self.m[i] = b1 * self.m[i] + (1 - b1) * g
+            self.v[i] = b2 * self.v[i] + (1 - b2) * g * g
+            p.data -= lr * (self.m[i] / c1) / (math.sqrt(self.v[i] / c2) + self.eps)

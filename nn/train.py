@@ -1,0 +1,364 @@
+"""``fit``: the training loop, with a progress bar, a history, early stopping and NaN checks.
+
+One step is what micrograd's demo does by hand: the mean per-sample loss over a batch, plus a
+penalty on the weights, then ``backward`` and an optimizer step.  Two engines run it:
+
+* ``engine="eager"`` (the default and the reference) builds a scalar graph per sample;
+* ``engine="tape"`` traces the per-sample loss once with ``autograd.trace`` and replays that
+  tape over every batch with numpy (same numbers, far fewer Python objects).  The penalty,
+  which does not depend on the samples, is a second tape with no inputs.  A loss or model whose
+  graph depends on the data cannot be traced: fit then says so and trains eagerly.
+
+``predict`` evaluates a model on many rows at once (traced when possible).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from autograd import TracingError, Value, no_grad, trace
+
+from .data import Batches
+from .functional import get_loss, l1_penalty, l2_penalty
+from .module import Module
+from .optim import SGD, Optimizer
+
+ENGINES = ("eager", "tape")
+
+
+class DivergenceError(FloatingPointError):
+    """The loss became NaN or infinite during ``fit``; ``.history`` holds what ran before."""
+
+    def __init__(self, message: str, history: History) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class History:
+    """What ``fit`` measured: per-epoch curves, every step's loss, and how training ended."""
+
+    loss: list[float] = field(default_factory=list)  # per epoch: data loss + penalty
+    accuracy: list[float] = field(default_factory=list)  # per epoch, on the batches as trained
+    val_loss: list[float] = field(default_factory=list)  # per epoch, after the epoch's steps
+    val_accuracy: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)  # every optimizer step
+    lr: list[float] = field(default_factory=list)  # the learning rate of every step
+    epochs: int = 0  # epochs completed
+    stopped_early: bool = False
+    best_epoch: int | None = None  # 1-based epoch with the lowest validation loss
+    engine: str = "eager"
+
+
+# ---- accuracy: how a loss's outputs become class decisions -------------------------------
+
+
+def _binary(threshold: float, truth: float) -> Callable:
+    def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+        return float(np.mean((outputs > threshold) == (targets > truth)))
+
+    return accuracy
+
+
+def _argmax(outputs: np.ndarray, targets: np.ndarray) -> float:
+    return float(np.mean(outputs.argmax(axis=1) == targets.argmax(axis=1)))
+
+
+ACCURACY = {
+    "hinge": _binary(0.0, 0.0),  # labels -1/+1, decide by the sign of the score (micrograd)
+    "bce_with_logits": _binary(0.0, 0.5),
+    "bce": _binary(0.5, 0.5),
+    "cross_entropy": _argmax,
+}
+
+
+# ---- the per-sample computation both engines share ---------------------------------------
+
+
+class _Problem:
+    """Model, loss and penalty, with the targets laid out as columns (one-hot for classes)."""
+
+    def __init__(self, model: Module, loss, X, y, l1: float, l2: float) -> None:
+        self.model = model
+        self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "loss")
+        self.loss = get_loss(loss) if isinstance(loss, str) else loss
+        if not callable(self.loss):
+            raise TypeError(f"loss must be a name or a function, got {loss!r}")
+        self.X = _rows(X, "X")
+        self.n_features = self.X.shape[1]
+        with no_grad():
+            first = model(self.X[0].tolist())
+        self.n_outputs = 1 if isinstance(first, Value) else len(first)
+        self.classes = self.loss_name == "cross_entropy"
+        if self.classes and self.n_outputs < 2:
+            raise ValueError("cross_entropy needs a model with one output per class (at least 2)")
+        self.T = self.targets(y)
+        self.l1, self.l2 = l1, l2
+        self.params = model.parameters()
+
+    def targets(self, y) -> np.ndarray:
+        """y as a float array with one column per loss target (one-hot for integer classes)."""
+        y = np.asarray(y)
+        if self.classes and y.ndim == 1:
+            if y.dtype.kind not in "iub" or y.min() < 0 or y.max() >= self.n_outputs:
+                raise ValueError(
+                    f"cross_entropy labels must be integers in 0..{self.n_outputs - 1}"
+                )
+            return np.eye(self.n_outputs)[y]
+        T = np.asarray(y, dtype=float).reshape(len(y), -1)
+        return T
+
+    def sample(self, xs: list, ts: list) -> list[Value]:
+        """[loss, output_1, ...] for one sample (xs and ts are numbers or traced Values)."""
+        out = self.model(xs)
+        outs = [out] if isinstance(out, Value) else list(out)
+        target = ts if self.classes or len(ts) > 1 else ts[0]
+        return [self.loss(out, target), *outs]
+
+    def penalty(self) -> Value | None:
+        """l1 sum |p| + l2 sum p^2 over the parameters, or None without either."""
+        terms = []
+        if self.l1:
+            terms.append(self.l1 * l1_penalty(self.params))
+        if self.l2:
+            terms.append(self.l2 * l2_penalty(self.params))
+        return sum(terms[1:], terms[0]) if terms else None
+
+
+class _Eager:
+    """A graph per sample, as in micrograd's demo: sum(losses) * (1 / n) + penalty."""
+
+    name = "eager"
+
+    def __init__(self, problem: _Problem) -> None:
+        self.problem = problem
+
+    def step(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+        results = [self.problem.sample(x, t) for x, t in zip(X.tolist(), T.tolist(), strict=True)]
+        losses = [r[0] for r in results]
+        total = sum(losses) * (1.0 / len(losses))
+        penalty = self.problem.penalty()
+        if penalty is not None:
+            total = total + penalty
+        for p in self.problem.params:
+            p.grad = 0.0
+        total.backward()
+        return total.data, np.array([[v.data for v in r[1:]] for r in results])
+
+    def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+        with no_grad():
+            results = [
+                self.problem.sample(x, t) for x, t in zip(X.tolist(), T.tolist(), strict=True)
+            ]
+            penalty = self.problem.penalty()
+        data_loss = sum(r[0].data for r in results) / len(results)
+        outs = np.array([[v.data for v in r[1:]] for r in results])
+        return data_loss + (penalty.data if penalty is not None else 0.0), outs
+
+
+class _Taped:
+    """The per-sample graph traced once and replayed over each batch with numpy."""
+
+    name = "tape"
+
+    def __init__(self, problem: _Problem) -> None:
+        self.problem = problem
+        d = problem.n_features
+        example = np.concatenate([problem.X[0], problem.T[0]]).tolist()
+        self.tape = trace(
+            lambda *cols: problem.sample(list(cols[:d]), list(cols[d:])),
+            d + problem.T.shape[1],
+            example=example,
+        )
+        self.penalty = trace(problem.penalty, 0) if problem.l1 or problem.l2 else None
+        self._seeds: dict[int, np.ndarray] = {}
+
+    def _forward(self, X, T) -> np.ndarray:
+        return self.tape(np.hstack([X, T]))
+
+    def step(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+        out = self._forward(X, T)
+        n = len(out)
+        if n not in self._seeds:  # d(mean loss)/d(per-sample loss): weight 1 on the loss column
+            seeds = np.zeros((n, out.shape[1]))
+            seeds[:, 0] = 1.0
+            self._seeds = {n: seeds}
+        for p in self.problem.params:
+            p.grad = 0.0
+        self.tape.backward(grad_outputs=self._seeds[n], reduction="mean")
+        total = float(out[:, 0].sum()) * (1.0 / n)
+        if self.penalty is not None:
+            total = total + float(self.penalty()[0])
+            self.penalty.backward()
+        return total, out[:, 1:]
+
+    def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+        out = self._forward(X, T)
+        penalty = float(self.penalty()[0]) if self.penalty is not None else 0.0
+        return float(out[:, 0].mean()) + penalty, out[:, 1:]
+
+
+def _engine(name: str, problem: _Problem):
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}; valid: {', '.join(ENGINES)}")
+    if name == "eager":
+        return _Eager(problem)
+    try:
+        return _Taped(problem)
+    except TracingError as exc:
+        warnings.warn(
+            f"engine='tape' cannot trace this model and loss ({exc}); training with the eager "
+            "engine instead (same numbers, slower)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return _Eager(problem)
+
+
+def _rows(X, what: str) -> np.ndarray:
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError(
+            f"{what} must be a non-empty 2-D array (samples x features), got shape {X.shape}"
+        )
+    return X
+
+
+# ---- fit --------------------------------------------------------------------------------
+
+
+def fit(
+    model: Module,
+    X,
+    y,
+    loss: str | Callable[..., Value] = "mse",
+    optimizer: Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    val: tuple | None = None,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    patience: int | None = None,
+    min_delta: float = 0.0,
+    restore_best: bool = True,
+    engine: str = "eager",
+    accuracy: str | Callable | None = "auto",
+    progress: bool = True,
+    shuffle: bool = True,
+    seed: int = 0,
+) -> History:
+    """Train `model` on (X, y) and return the History; stops clearly if the loss turns NaN/inf.
+
+    ``loss``: a name from ``nn.functional.LOSSES`` or a function (prediction, target) -> Value.
+    ``optimizer`` defaults to ``SGD(model.parameters(), lr=0.1)``.  ``batch_size=None`` trains
+    on the whole set per step.  ``l1``/``l2`` add penalties on every parameter.  With
+    ``val=(X_val, y_val)`` and ``patience`` epochs without a lower validation loss training
+    stops, restoring the best parameters.  ``accuracy``: "auto" (from the loss: sign for
+    hinge and logits, 0.5 for probabilities, argmax for classes), a function
+    (outputs, targets) -> float, or None.
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if patience is not None and val is None:
+        raise ValueError("early stopping (patience) needs validation data: pass val=(X_val, y_val)")
+    problem = _Problem(model, loss, X, y, l1, l2)
+    if len(problem.T) != len(problem.X):
+        raise ValueError(f"X has {len(problem.X)} rows but y has {len(problem.T)}")
+    if accuracy == "auto":
+        accuracy = ACCURACY.get(problem.loss_name)
+    optimizer = optimizer if optimizer is not None else SGD(problem.params, lr=0.1)
+    runner = _engine(engine, problem)
+    history = History(engine=runner.name)
+    if val is not None:
+        X_val, T_val = _rows(val[0], "val X"), problem.targets(val[1])
+    batches = Batches(problem.X, problem.T, batch_size, shuffle=shuffle, seed=seed)
+    best, best_state, waited = math.inf, None, 0
+
+    bar = tqdm(range(1, epochs + 1), desc="fit", unit="epoch", disable=not progress)
+    try:
+        for epoch in bar:
+            total, seen, outs, targets = 0.0, 0, [], []
+            for step, (Xb, Tb) in enumerate(batches, start=1):
+                lr = optimizer.lr
+                try:
+                    step_loss, out = runner.step(Xb, Tb)
+                except (FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+                    raise _diverged(
+                        f"the loss could not be computed ({exc})", epoch, step, history
+                    ) from exc
+                if not math.isfinite(step_loss):
+                    raise _diverged(f"the loss became {step_loss}", epoch, step, history)
+                optimizer.step()
+                history.step_loss.append(step_loss)
+                history.lr.append(lr)
+                total += step_loss * len(Xb)
+                seen += len(Xb)
+                outs.append(out)
+                targets.append(Tb)
+            history.loss.append(total / seen)
+            shown = {"loss": f"{history.loss[-1]:.4g}"}
+            if accuracy is not None:
+                history.accuracy.append(accuracy(np.vstack(outs), np.vstack(targets)))
+                shown["acc"] = f"{history.accuracy[-1]:.1%}"
+            history.epochs = epoch
+            if val is not None:
+                val_loss, val_out = runner.evaluate(X_val, T_val)
+                history.val_loss.append(val_loss)
+                shown["val_loss"] = f"{val_loss:.4g}"
+                if accuracy is not None:
+                    history.val_accuracy.append(accuracy(val_out, T_val))
+                    shown["val_acc"] = f"{history.val_accuracy[-1]:.1%}"
+                if val_loss < best - min_delta:
+                    best, best_state, waited = val_loss, model.state_dict(), 0
+                    history.best_epoch = epoch
+                else:
+                    waited += 1
+            bar.set_postfix(shown, refresh=False)
+            if patience is not None and waited >= patience:
+                history.stopped_early = True
+                break
+    finally:
+        bar.close()
+    if history.stopped_early and restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def _diverged(what: str, epoch: int, step: int, history: History) -> DivergenceError:
+    last = f"; the last finite loss was {history.step_loss[-1]:.6g}" if history.step_loss else ""
+    return DivergenceError(
+        f"training stopped at epoch {epoch} (step {step} of that epoch): {what}{last}. "
+        "Try a smaller learning rate, or look for log(0) or overflowing exp in the loss "
+        "(autograd.detect_anomaly() names the op).",
+        history,
+    )
+
+
+# ---- predict ----------------------------------------------------------------------------
+
+
+def predict(model: Module, X, engine: str = "tape") -> np.ndarray:
+    """The model's outputs for every row of X: shape (n,) for one output, else (n, outputs)."""
+    X = _rows(X, "X")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
+    if engine == "tape":
+        try:
+            tape = trace(lambda *xs: model(list(xs)), X.shape[1], example=X[0].tolist())
+        except TracingError:
+            engine = "eager"
+        else:
+            return tape(X)
+    with no_grad():
+        outs = [model(x) for x in X.tolist()]
+    if isinstance(outs[0], Value):
+        return np.array([v.data for v in outs])
+    return np.array([[v.data for v in out] for out in outs])

@@ -1,0 +1,103 @@
+"""Optimizers against hand computations, and the learning-rate schedules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autograd import Value
+from nn import MLP, SGD, Adam, optim
+
+
+def params_with_grads(*pairs):
+    ps = []
+    for data, grad in pairs:
+        p = Value(data)
+        p.grad = grad
+        ps.append(p)
+    return ps
+
+
+def test_sgd_step_is_p_minus_lr_grad():
+    a, b = params_with_grads((1.0, 0.5), (-2.0, -1.0))
+    SGD([a, b], lr=0.1).step()
+    assert a.data == 1.0 - 0.1 * 0.5 and b.data == -2.0 + 0.1
+
+
+def test_sgd_momentum_accumulates_velocity_by_hand():
+    (p,) = params_with_grads((1.0, 1.0))
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    opt.step()  # v = 1, p = 1 - 0.1
+    assert p.data == pytest.approx(0.9)
+    p.grad = 2.0
+    opt.step()  # v = 0.9 * 1 + 2 = 2.9, p = 0.9 - 0.29
+    assert p.data == pytest.approx(0.61)
+
+
+def test_sgd_weight_decay_adds_lambda_p_to_the_gradient():
+    (p,) = params_with_grads((2.0, 0.0))
+    SGD([p], lr=0.5, weight_decay=0.1).step()
+    assert p.data == pytest.approx(2.0 - 0.5 * 0.1 * 2.0)
+
+
+def test_adam_first_steps_by_hand():
+    (p,) = params_with_grads((1.0, 0.5))
+    opt = Adam([p], lr=0.1)
+    opt.step()  # bias-corrected m = g, v = g^2: the first step is lr * g / (|g| + eps)
+    assert p.data == pytest.approx(1.0 - 0.1 * 0.5 / (0.5 + 1e-8))
+    p.grad = -1.0
+    opt.step()
+    m = 0.9 * 0.05 + 0.1 * -1.0
+    v = 0.999 * 0.00025 + 0.001 * 1.0
+    m_hat, v_hat = m / (1 - 0.9**2), v / (1 - 0.999**2)
+    assert p.data == pytest.approx(
+        1.0 - 0.1 * 0.5 / (0.5 + 1e-8) - 0.1 * m_hat / (math.sqrt(v_hat) + 1e-8)
+    )
+
+
+def test_optimizer_zero_grad_and_accepts_a_module():
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(model, lr=0.1)
+    assert opt.params == model.parameters()
+    model([1.0, 2.0]).backward()
+    opt.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_linear_decay_is_micrograds_demo_schedule():
+    schedule = optim.linear_decay()
+    assert [schedule(k) for k in range(100)] == [1.0 - 0.9 * k / 100 for k in range(100)]
+    assert schedule(100) == pytest.approx(0.1) and schedule(500) == pytest.approx(0.1)
+
+
+def test_inverse_time_is_c1_over_k_plus_c2():
+    schedule = optim.inverse_time(c1=5.0, c2=10.0)
+    assert [schedule(k) for k in (0, 1, 10)] == [0.5, 5.0 / 11, 0.25]
+
+
+def test_constant_schedule_and_the_optimizer_reads_one_rate_per_step():
+    assert optim.constant(0.3)(7) == 0.3
+    (p,) = params_with_grads((0.0, 1.0))
+    opt = SGD([p], lr=optim.inverse_time(1.0, 1.0))
+    rates = []
+    for _ in range(3):
+        rates.append(opt.lr)
+        opt.step()
+    assert rates == [1.0, 0.5, 1 / 3]
+    assert p.data == pytest.approx(-(1.0 + 0.5 + 1 / 3))
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: SGD(p, lr=-1.0), "lr must be a positive number"),
+        (lambda p: SGD(p, lr=0.1, momentum=1.0), "momentum"),
+        (lambda p: Adam(p, betas=(0.9, 1.0)), "betas"),
+        (lambda p: SGD([], lr=0.1), "no parameters"),
+        (lambda p: optim.inverse_time(1.0, 0.0), "c2 must be a positive number"),
+    ],
+)
+def test_bad_settings_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make([Value(1.0)])
