@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from autograd import Value
 
@@ -51,7 +52,7 @@ class _LinearUnit(Module):
         self.lr = lr
         self._relabel()
 
-    def net(self, x) -> Value:
+    def net(self, x: Sequence) -> Value:
         """The weighted sum w.x + b."""
         x = _inputs(x, len(self.w))
         return sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
@@ -72,10 +73,10 @@ class Perceptron(_LinearUnit):
     def __init__(self, nin: int, lr: float = 1.0, seed: int | None = None) -> None:
         super().__init__(nin, lr, seed)  # seed None: start from zero weights
 
-    def __call__(self, x) -> Value:
+    def __call__(self, x: Sequence) -> Value:
         return self.net(x).step()
 
-    def fit(self, X, t, epochs: int = 100) -> RuleResult:
+    def fit(self, X: ArrayLike, t: ArrayLike, epochs: int = 100) -> RuleResult:
         """Sweep the samples in order, updating after each; stop after an epoch with no errors."""
         X, t = _data(X, t)
         errors = []
@@ -103,14 +104,14 @@ class Adaline(_LinearUnit):
     def __init__(self, nin: int, lr: float = 0.05, seed: int | None = None) -> None:
         super().__init__(nin, lr, seed)
 
-    def __call__(self, x) -> Value:
+    def __call__(self, x: Sequence) -> Value:
         return self.net(x)
 
-    def predict(self, x, threshold: float = 0.5) -> int:
+    def predict(self, x: Sequence, threshold: float = 0.5) -> int:
         """The class decision: 1 if the linear output reaches `threshold`, else 0."""
         return int(self(x).data >= threshold)
 
-    def fit(self, X, t, epochs: int = 50, tol: float = 1e-10) -> RuleResult:
+    def fit(self, X: ArrayLike, t: ArrayLike, epochs: int = 50, tol: float = 1e-10) -> RuleResult:
         """LMS updates sample by sample; errors[k] = mean (t - y)^2 after epoch k; stops when
         an epoch changes that by at most `tol`."""
         X, t = _data(X, t)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 TRUTH_TABLES = {
     "and": [0, 0, 0, 1],
@@ -39,16 +40,33 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator):
     return X[order], y[order]
 
 
-def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles (micrograd's demo data): class 0 on top, class 1 below."""
-    rng = np.random.default_rng(seed)
+def moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles: class 0 on top, class 1 below (micrograd's demo data).
+
+    Built as scikit-learn's ``make_moons`` builds them, with the same random draws (shuffle,
+    then Gaussian noise, from one ``RandomState``), so ``moons(100, 0.1, seed=1337)`` are the
+    moons of micrograd's demo notebook.
+    """
+    rng = np.random.RandomState(seed)
     n_top = n // 2
     t_top, t_bottom = np.linspace(0, np.pi, n_top), np.linspace(0, np.pi, n - n_top)
     top = np.column_stack([np.cos(t_top), np.sin(t_top)])
-    bottom = np.column_stack([1 - np.cos(t_bottom), 0.5 - np.sin(t_bottom)])
-    X = np.vstack([top, bottom]) + rng.normal(scale=noise, size=(n, 2))
+    bottom = np.column_stack(
+        [1 - np.cos(t_bottom), 1 - np.sin(t_bottom) - 0.5]
+    )  # as sklearn rounds
+    X = np.vstack([top, bottom])
     y = np.repeat([0, 1], [n_top, n - n_top])
-    return _shuffled(X, y, rng)
+    order = np.arange(n)
+    rng.shuffle(order)
+    X, y = X[order], y[order]
+    return X + rng.normal(scale=noise, size=X.shape), y
+
+
+def make_moons(
+    n_samples: int = 100, noise: float = 0.0, random_state: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's name and signature for ``moons`` (same numbers for the same seed)."""
+    return moons(n_samples, noise, random_state)
 
 
 def circles(
@@ -110,12 +128,12 @@ def noisy_line(
     return x[:, None], slope * x + intercept + rng.normal(scale=noise, size=n)
 
 
-def signed(y: np.ndarray) -> np.ndarray:
+def signed(y: ArrayLike) -> np.ndarray:
     """0/1 labels as -1/+1 (the labels hinge loss and micrograd's demo use)."""
     return 2 * np.asarray(y) - 1
 
 
-def one_hot(y: np.ndarray, classes: int | None = None) -> np.ndarray:
+def one_hot(y: ArrayLike, classes: int | None = None) -> np.ndarray:
     """Integer labels as rows with a 1 in the label's column."""
     y = np.asarray(y)
     if y.ndim != 1 or y.dtype.kind not in "iub":
@@ -137,7 +155,7 @@ class Split(NamedTuple):
     test: tuple[np.ndarray, np.ndarray]
 
 
-def split(X, y, val: float = 0.2, test: float = 0.0, seed: int = 0) -> Split:
+def split(X: ArrayLike, y: ArrayLike, val: float = 0.2, test: float = 0.0, seed: int = 0) -> Split:
     """Shuffle once (seeded) and cut into train/val/test by the given fractions."""
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
@@ -160,7 +178,14 @@ class Batches:
     gradient descent, k mini-batches of k (the last one may be smaller).
     """
 
-    def __init__(self, X, y, batch_size: int | None = None, shuffle: bool = True, seed: int = 0):
+    def __init__(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+    ):
         self.X, self.y = np.asarray(X), np.asarray(y)
         if len(self.X) != len(self.y):
             raise ValueError(f"X has {len(self.X)} rows but y has {len(self.y)}")

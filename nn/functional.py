@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from autograd import Value
+
+if TYPE_CHECKING:
+    from .module import Module
 
 Target = float | Value | Sequence
 
@@ -211,18 +215,18 @@ def get_loss(name: str) -> Callable[..., Value]:
 # ---- penalties on the parameters -------------------------------------------------------
 
 
-def _params(params) -> list[Value]:
+def _params(params: Module | Iterable[Value]) -> list[Value]:
     params = params.parameters() if hasattr(params, "parameters") else list(params)
     if not params:
         raise ValueError("no parameters to penalise")
     return params
 
 
-def l1_penalty(params) -> Value:
+def l1_penalty(params: Module | Iterable[Value]) -> Value:
     """sum |p| over the parameters (a Module or an iterable of Values): pushes weights to 0."""
     return sum(abs(p) for p in _params(params))
 
 
-def l2_penalty(params) -> Value:
+def l2_penalty(params: Module | Iterable[Value]) -> Value:
     """sum p^2 over the parameters (a Module or an iterable of Values), as in micrograd's demo."""
     return sum(p * p for p in _params(params))

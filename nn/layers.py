@@ -136,7 +136,7 @@ class Neuron(Module):
         if b is not None:
             self.b.data = _finite(b, "b")
 
-    def __call__(self, x) -> Value:
+    def __call__(self, x: Sequence) -> Value:
         x = _inputs(x, len(self.w))
         if self.b is not None:
             act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
@@ -220,7 +220,7 @@ class Layer(Module):
             neuron._set([W[i][j] for i in range(nin)], None if b is None else b[j])
         return layer
 
-    def __call__(self, x) -> Value | list[Value]:
+    def __call__(self, x: Sequence) -> Value | list[Value]:
         x = _inputs(x, self.nin)
         out = [n(x) for n in self.neurons]
         if self._layer_act is not None:
@@ -314,7 +314,7 @@ class MLP(Module):
         model._relabel()
         return model
 
-    def __call__(self, x) -> Value | list[Value]:
+    def __call__(self, x: Sequence) -> Value | list[Value]:
         x = _inputs(x, self.nin)
         for layer in self.layers:
             x = layer(x)

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 
 from autograd import Value
 
+Params = Iterable[Value]  # or a Module: its .parameters() are taken
+
 Schedule = Callable[[int], float]
 
 
@@ -65,7 +67,7 @@ def _check_positive(x, what: str) -> None:
 class Optimizer:
     """Base class: holds the parameters, the learning rate (number or schedule) and the step count."""
 
-    def __init__(self, params: Iterable[Value], lr: float | Schedule) -> None:
+    def __init__(self, params: Params, lr: float | Schedule) -> None:
         params = params.parameters() if hasattr(params, "parameters") else list(params)
         if not params:
             raise ValueError("the optimizer got no parameters")
@@ -102,7 +104,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Params,
         lr: float | Schedule = 0.01,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
@@ -137,7 +139,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Params,
         lr: float | Schedule = 0.001,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from .module import Module
 from .train import History, predict
@@ -25,8 +26,8 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
 
 def decision_boundary(
     model: Module,
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     threshold: float = 0.0,
     resolution: int = 200,
     margin: float = 0.25,

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
 from autograd import TracingError, Value, no_grad, trace
@@ -192,7 +193,8 @@ class _Taped:
         for p in self.problem.params:
             p.grad = 0.0
         self.tape.backward(grad_outputs=self._seeds[n], reduction="mean")
-        total = float(out[:, 0].sum()) * (1.0 / n)
+        with np.errstate(over="ignore", invalid="ignore"):  # fit checks the total for inf/NaN
+            total = float(out[:, 0].sum()) * (1.0 / n)
         if self.penalty is not None:
             total = total + float(self.penalty()[0])
             self.penalty.backward()
@@ -201,7 +203,8 @@ class _Taped:
     def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
         out = self._forward(X, T)
         penalty = float(self.penalty()[0]) if self.penalty is not None else 0.0
-        return float(out[:, 0].mean()) + penalty, out[:, 1:]
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(out[:, 0].mean()) + penalty, out[:, 1:]
 
 
 def _engine(name: str, problem: _Problem):
@@ -237,8 +240,8 @@ def _rows(X, what: str) -> np.ndarray:
 
 def fit(
     model: Module,
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     loss: str | Callable[..., Value] = "mse",
     optimizer: Optimizer | None = None,
     epochs: int = 100,
@@ -345,7 +348,7 @@ def _diverged(what: str, epoch: int, step: int, history: History) -> DivergenceE
 # ---- predict ----------------------------------------------------------------------------
 
 
-def predict(model: Module, X, engine: str = "tape") -> np.ndarray:
+def predict(model: Module, X: ArrayLike, engine: str = "tape") -> np.ndarray:
     """The model's outputs for every row of X: shape (n,) for one output, else (n, outputs)."""
     X = _rows(X, "X")
     if engine not in ENGINES:

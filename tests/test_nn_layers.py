@@ -71,7 +71,9 @@ def test_neuron_accepts_micrographs_nonlin_flag():
     linear = nn.Neuron(3, nonlin=False)
     assert linear.activation == "linear" and not linear.nonlin
     out = linear([1.0, 2.0, 3.0])
-    assert out.data == pytest.approx(sum(w.data * x for w, x in zip(linear.w, [1, 2, 3], strict=True)))
+    assert out.data == pytest.approx(
+        sum(w.data * x for w, x in zip(linear.w, [1, 2, 3], strict=True))
+    )
 
 
 def test_neuron_computes_micrograds_sum_then_activation():

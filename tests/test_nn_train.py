@@ -1,0 +1,287 @@
+"""fit: micrograd's demo reaches 100%, the tape matches eager, history, early stopping, NaN stops."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Value
+from nn import data, optim
+
+
+def demo_setup(n=100):
+    """micrograd's demo, same data and weights: np.random.seed(1337) moons, random.seed(1337) MLP."""
+    X, y = data.moons(n, noise=0.1, seed=1337)
+    model = nn.MLP(2, [16, 16, 1], seed=1337)
+    return model, X, data.signed(y)
+
+
+def run_demo(engine, epochs, n=100):
+    model, X, y = demo_setup(n)
+    opt = nn.SGD(model.parameters(), lr=optim.linear_decay(1.0, 0.1, 100))
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        optimizer=opt,
+        epochs=epochs,
+        l2=1e-4,
+        engine=engine,
+        progress=False,
+    )
+    return model, history
+
+
+def test_micrograd_demo_recipe_reaches_full_training_accuracy():
+    model, history = run_demo("tape", 100)
+    # micrograd's demo notebook prints "step 0 loss 0.8958441028683222, accuracy 50.0%"
+    assert history.step_loss[0] == pytest.approx(0.8958441028683222, rel=1e-12)
+    assert history.accuracy[0] == 0.5
+    assert history.accuracy[-1] == 1.0
+    assert history.loss[-1] < history.loss[0] / 10
+    _, X, y = demo_setup()
+    assert np.array_equal(np.sign(nn.predict(model, X)), y)
+
+
+def test_eager_and_tape_agree_step_by_step_on_the_demo_recipe():
+    eager_model, eager = run_demo("eager", 4)
+    tape_model, taped = run_demo("tape", 4)
+    assert taped.engine == "tape" and eager.engine == "eager"
+    np.testing.assert_allclose(taped.step_loss, eager.step_loss, rtol=1e-9)
+    np.testing.assert_allclose(
+        [p.data for p in tape_model.parameters()],
+        [p.data for p in eager_model.parameters()],
+        rtol=1e-9,
+        atol=1e-15,
+    )
+
+
+def test_eager_fit_is_micrograds_hand_written_loop():
+    model, X, y = demo_setup(20)
+    reference = nn.MLP(2, [16, 16, 1], seed=1337)
+    nn.fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        optimizer=nn.SGD(model, lr=optim.linear_decay()),
+        epochs=2,
+        l2=1e-4,
+        progress=False,
+    )
+    for k in range(2):  # micrograd's demo, verbatim apart from the names
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(reference, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum(p * p for p in reference.parameters())
+        total_loss = data_loss + reg_loss
+        reference.zero_grad()
+        total_loss.backward()
+        for p in reference.parameters():
+            p.data -= (1.0 - 0.9 * k / 100) * p.grad
+    assert model.state_dict() == reference.state_dict()
+
+
+ACTIVATIONS = ["linear", "relu", "tanh", "sigmoid", "leaky_relu", "step"]
+LOSSES = {  # loss: (outputs, output activation, targets from 0/1 labels)
+    "mse": (1, "linear", lambda y: y.astype(float)),
+    "mae": (1, "linear", lambda y: y.astype(float)),
+    "hinge": (1, "linear", data.signed),
+    "bce": (1, "sigmoid", lambda y: y),
+    "bce_with_logits": (1, "linear", lambda y: y),
+    "cross_entropy": (3, "linear", lambda y: y),
+}
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_eager_and_tape_agree_for_each_activation_and_loss(activation, loss):
+    outputs, output_activation, targets = LOSSES[loss]
+    X, labels = data.blobs(24, centers=3, std=1.0, box=2.0, seed=2)
+    y = targets(labels if loss == "cross_entropy" else labels % 2)
+    results = []
+    for engine in ("eager", "tape"):
+        model = nn.MLP(
+            2, [4, outputs], activation=activation, output_activation=output_activation, seed=5
+        )
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss=loss,
+            optimizer=nn.SGD(model, lr=0.05, momentum=0.5),
+            epochs=2,
+            batch_size=10,
+            l2=1e-3,
+            engine=engine,
+            progress=False,
+        )
+        results.append((history, model.state_dict()))
+    (eager, eager_state), (taped, taped_state) = results
+    assert taped.engine == "tape"
+    np.testing.assert_allclose(taped.step_loss, eager.step_loss, rtol=1e-9)
+    np.testing.assert_allclose(
+        list(taped_state.values()), list(eager_state.values()), rtol=1e-9, atol=1e-15
+    )
+    assert taped.accuracy == eager.accuracy
+
+
+def test_eager_and_tape_agree_with_an_l1_penalty():
+    # Not in the grid above: |p| has a kink at 0, where biases start, so a gradient that is
+    # exactly 0 in one engine and 1e-17 in the other (rounding) flips sign(p) and the step.
+    X, y = data.noisy_line(30, seed=1)
+    results = []
+    for engine in ("eager", "tape"):
+        model = nn.MLP(1, [4, 1], activation="tanh", seed=2)
+        history = nn.fit(
+            model, X, y, loss="mse", epochs=3, batch_size=8, l1=1e-2, engine=engine, progress=False
+        )
+        results.append((history.step_loss, list(model.state_dict().values())))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-9)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-9, atol=1e-15)
+
+
+def test_history_records_epochs_steps_and_learning_rates():
+    X, y = data.moons(30, seed=1)
+    model = nn.MLP(2, [4, 1], seed=0)
+    history = nn.fit(
+        model,
+        X,
+        data.signed(y),
+        loss="hinge",
+        optimizer=nn.SGD(model, lr=optim.inverse_time(1.0, 10.0)),
+        epochs=3,
+        batch_size=10,
+        engine="tape",
+        progress=False,
+    )
+    assert history.epochs == 3 and len(history.loss) == 3 and len(history.accuracy) == 3
+    assert len(history.step_loss) == 9
+    assert history.lr == pytest.approx([1.0 / (k + 10.0) for k in range(9)])
+    assert history.loss[0] == pytest.approx(np.mean(history.step_loss[:3]))
+    assert not history.val_loss and not history.stopped_early
+
+
+def test_progress_bar_shows_loss_and_accuracy(capsys):
+    X, y = data.truth_table("and")
+    model = nn.MLP(2, [2, 1], seed=0)
+    nn.fit(model, X, data.signed(y), loss="hinge", epochs=3, progress=True)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "loss=" in err and "acc=" in err
+
+
+def test_regression_has_no_accuracy_and_no_bar_when_asked(capsys):
+    X, y = data.noisy_line(20)
+    model = nn.MLP(1, [1], seed=0)
+    history = nn.fit(model, X, y, loss="mse", epochs=5, progress=False)
+    assert history.accuracy == [] and history.loss[-1] < history.loss[0]
+    assert capsys.readouterr().err == ""
+
+
+def test_validation_and_early_stopping_restore_the_best_parameters():
+    X, y = data.moons(40, noise=0.1, seed=3)
+    y = data.signed(y)
+    # validation labels flipped: the better the model fits, the worse its validation loss
+    model = nn.MLP(2, [8, 1], seed=0)
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        optimizer=nn.SGD(model, lr=0.2),
+        epochs=50,
+        val=(X, -y),
+        patience=3,
+        engine="tape",
+        progress=False,
+    )
+    assert history.stopped_early
+    assert history.epochs == history.best_epoch + 3 < 50
+    assert len(history.val_loss) == history.epochs and len(history.val_accuracy) == history.epochs
+    best = min(history.val_loss)
+    assert history.val_loss[history.best_epoch - 1] == best
+    val_outputs = nn.predict(model, X)
+    restored = np.mean(np.maximum(0, 1 + y * val_outputs))  # hinge against -y
+    penalty = 0.0
+    assert restored + penalty == pytest.approx(best, rel=1e-9)
+
+
+def test_early_stopping_needs_validation_data():
+    with pytest.raises(ValueError, match="needs validation data"):
+        nn.fit(nn.MLP(2, [1]), [[0.0, 1.0]], [1.0], patience=2, progress=False)
+
+
+@pytest.mark.parametrize("engine", ["eager", "tape"])
+def test_loss_turning_nan_or_inf_stops_with_the_epoch_named(engine):
+    X, y = data.noisy_line(20, seed=0)
+    model = nn.MLP(1, [1], seed=0)  # linear regression with a far too large step: diverges
+    with pytest.raises(
+        nn.DivergenceError, match=r"training stopped at epoch \d+ \(step 1 of that epoch\)"
+    ) as info:
+        nn.fit(
+            model,
+            X,
+            y,
+            loss="mse",
+            optimizer=nn.SGD(model, lr=50.0),
+            epochs=1000,
+            engine=engine,
+            progress=False,
+        )
+    history = info.value.history
+    assert history.step_loss and all(math.isfinite(x) for x in history.step_loss)
+    assert f"epoch {history.epochs + 1}" in str(info.value)
+
+
+def test_untraceable_loss_falls_back_to_eager_with_a_clear_warning():
+    def branchy(pred, target):  # compares Values: the graph depends on the data
+        return pred - target if pred > target else target - pred
+
+    X, y = data.noisy_line(10)
+    model = nn.MLP(1, [2, 1], seed=0)
+    with pytest.warns(RuntimeWarning, match="engine='tape' cannot trace.*eager engine instead"):
+        history = nn.fit(model, X, y, loss=branchy, epochs=2, engine="tape", progress=False)
+    assert history.engine == "eager" and len(history.loss) == 2
+
+
+def test_cross_entropy_trains_a_three_class_model():
+    X, y = data.blobs(60, centers=3, std=0.5, box=3.0, seed=4)
+    model = nn.MLP(2, [8, 3], activation="tanh", seed=0)
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=nn.Adam(model, lr=0.05),
+        epochs=60,
+        engine="tape",
+        progress=False,
+    )
+    assert history.accuracy[-1] >= 0.95
+    assert (nn.predict(model, X).argmax(axis=1) == y).mean() >= 0.95
+
+
+def test_bad_arguments_are_refused_clearly():
+    model = nn.MLP(2, [1], seed=0)
+    with pytest.raises(ValueError, match="unknown engine 'gpu'; valid: eager, tape"):
+        nn.fit(model, [[0.0, 1.0]], [1.0], engine="gpu", progress=False)
+    with pytest.raises(ValueError, match="unknown loss"):
+        nn.fit(model, [[0.0, 1.0]], [1.0], loss="l2", progress=False)
+    with pytest.raises(ValueError, match="expected 2 inputs, got 3"):
+        nn.fit(model, [[0.0, 1.0, 2.0]], [1.0], progress=False)
+    with pytest.raises(ValueError, match="one output per class"):
+        nn.fit(model, [[0.0, 1.0]], [1], loss="cross_entropy", progress=False)
+
+
+def test_predict_eager_and_tape_agree():
+    model = nn.MLP(2, [5, 3], seed=0)
+    X, _ = data.moons(15)
+    np.testing.assert_allclose(
+        nn.predict(model, X, engine="tape"), nn.predict(model, X, engine="eager"), rtol=1e-12
+    )
+    assert nn.predict(nn.MLP(2, [1], seed=0), X).shape == (15,)
