@@ -50,7 +50,7 @@ class _LinearUnit(Module):
         self.w = [Value(0.0 if seed is None else rng.uniform(-0.5, 0.5)) for _ in range(nin)]
         self.b = Value(0.0)
         self.lr = lr
-        self._relabel()
+        self.relabel()
 
     def net(self, x: Sequence) -> Value:
         """The weighted sum w.x + b."""

@@ -103,7 +103,7 @@ class Neuron(Module):
             raise TypeError(f"activation must be a name or a function, got {activation!r}")
         self.w = [Value(w) for w in init_weights(init, nin, fan_out, _rng(seed, rng))]
         self.b = Value(0.0) if bias else None  # micrograd starts biases at 0
-        self._relabel()
+        self.relabel()
 
     @property
     def nin(self) -> int:
@@ -122,7 +122,7 @@ class Neuron(Module):
 
     @classmethod
     def from_weights(
-        cls, w: Sequence[float], b: float | None = None, activation: str | Callable = "linear"
+        cls, w: Sequence[float], b: float | None = None, activation: str | Callable = "relu"
     ) -> Neuron:
         """A neuron with the given weights (and bias; None: no bias parameter)."""
         w = [_finite(x, f"w[{i}]") for i, x in enumerate(w)]
@@ -184,7 +184,7 @@ class Layer(Module):
             Neuron(nin, unit_activation, bias, init=init, rng=rng, fan_out=nout)
             for _ in range(nout)
         ]
-        self._relabel()
+        self.relabel()
 
     @property
     def nin(self) -> int:
@@ -206,7 +206,7 @@ class Layer(Module):
         cls,
         W: Sequence[Sequence[float]],
         b: Sequence[float] | None = None,
-        activation: str | Callable = "linear",
+        activation: str | Callable = "relu",
     ) -> Layer:
         """A layer from W[i][j] = weight from input i to unit j, and biases b[j] (None: no bias)."""
         W = _matrix(W, "W")
@@ -265,7 +265,7 @@ class MLP(Module):
             )
             for i in range(len(sizes) - 1)
         ]
-        self._relabel()
+        self.relabel()
 
     @property
     def nin(self) -> int:
@@ -311,7 +311,7 @@ class MLP(Module):
             Layer.from_weights(W, b, output_activation if k == last else activation)
             for k, (W, b) in enumerate(zip(weights, biases, strict=True))
         ]
-        model._relabel()
+        model.relabel()
         return model
 
     def __call__(self, x: Sequence) -> Value | list[Value]:

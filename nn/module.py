@@ -3,8 +3,9 @@
 A module's parameters and submodules are found by looking at its attributes, in the order they
 were set: a ``Value`` (or a list of Values) is a parameter, a ``Module`` (or a list of Modules)
 is a submodule; attributes whose names start with ``_`` are private and skipped.  That gives
-stable dotted names (``layers.0.neurons.1.w.0``) without registration calls, and every
-parameter's ``.label`` is set to its dotted name, so pictures of the graph read like the model.
+stable dotted names (``layers.0.neurons.1.w.0``) without registration calls; ``relabel()``
+(called at the end of every built-in ``__init__``) sets each parameter's ``.label`` to its
+dotted name, so pictures of the graph read like the model.
 
 Saving is JSON (``{name: float}`` plus the architecture), written to a temporary file and renamed
 so a crash never leaves half a file; loading validates everything before changing anything, and
@@ -94,8 +95,11 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
-    def _relabel(self) -> None:
-        """Give every submodule its dotted name and every parameter's ``.label`` its name."""
+    def relabel(self) -> None:
+        """Give every submodule its dotted name and every parameter's ``.label`` its name.
+
+        The built-in modules call this at the end of ``__init__``; a custom Module should too.
+        """
         for name, module in self.named_modules():
             module._name = name
         for name, p in self.named_parameters():

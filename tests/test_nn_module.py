@@ -137,3 +137,27 @@ def test_a_failed_write_leaves_no_half_file(tmp_path, monkeypatch):
         model(1).save(path)
     assert path.read_text() == old
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_a_custom_module_finds_its_parts_and_relabels_them():
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            self.trunk = nn.MLP(2, [3], seed=0)
+            self.heads = [nn.Neuron(3, "tanh", seed=1), nn.Neuron(3, "sigmoid", seed=2)]
+            self.scale = nn.functional.Value(1.5)
+            self._cache = nn.functional.Value(0.0)  # private: not a parameter
+            self.relabel()
+
+        def __call__(self, x):
+            h = self.trunk(x)
+            return [self.scale * head(h) for head in self.heads]
+
+    model = TwoHeads()
+    names = [name for name, _ in model.named_parameters()]
+    # a module's own parameters first, then its submodules' (as in PyTorch)
+    assert names[:2] == ["scale", "trunk.layers.0.neurons.0.w.0"]
+    assert names[-1] == "heads.1.b" and len(names) == 1 + 9 + 8
+    assert all(p.label == name for name, p in model.named_parameters())
+    assert model([1.0, 2.0])[1].parents[1].label == "heads.1"
+    assert "(heads.0): Neuron(3, tanh)" in repr(model)
+    assert repr(model).startswith("TwoHeads(18 parameters)")
