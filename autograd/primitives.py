@@ -57,11 +57,15 @@ class Primitive:
 # --------------------------------------------------------------------------------------------
 
 
+# Plain numbers: Python's and numpy's scalars (a Value's .data may have been set to either).
+_NUMBERS = (float, int, np.generic)
+
+
 def _on_any(math_fn: Callable, numpy_fn: Callable, method: str) -> Callable:
     """Build a function that applies math_fn to numbers, numpy_fn to arrays, .method() to Values."""
 
     def fn(x):
-        if isinstance(x, (float, int)):
+        if isinstance(x, _NUMBERS):
             return math_fn(x)
         if isinstance(x, np.ndarray):
             return numpy_fn(x)
@@ -77,19 +81,24 @@ sin = _on_any(math.sin, np.sin, "sin")
 cos = _on_any(math.cos, np.cos, "cos")
 
 
+def _number(x):
+    """x itself for a number; a Value's data (where only its sign matters: locally constant)."""
+    return x if isinstance(x, _NUMBERS) else x.data
+
+
 def positive(x):
     """1 where x > 0, else 0.  Locally constant, so on a Value it is a plain number."""
     if isinstance(x, np.ndarray):
         return (x > 0).astype(float)
-    return 1.0 if getattr(x, "data", x) > 0 else 0.0
+    return 1.0 if _number(x) > 0 else 0.0
 
 
 def sign(x):
     """-1, 0 or 1 (0 at 0, as in PyTorch).  Locally constant, like ``positive``."""
     if isinstance(x, np.ndarray):
         return np.sign(x)
-    x = getattr(x, "data", x)
-    return (x > 0) - (x < 0) + 0.0
+    x = _number(x)
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
 # --------------------------------------------------------------------------------------------
