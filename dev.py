@@ -166,7 +166,7 @@ def ensure_installed(extras: list[str]) -> None:
     # After a pyproject change, re-install what was there before too, so it stays current.
     wanted = sorted(set(extras) | have)
     target = "." + (f"[{','.join(wanted)}]" if wanted else "")
-    why = "pyproject.toml changed" if stamp else "first install"
+    why = "pyproject.toml changed" if stamp else "first install, takes a few minutes"
     if up_to_date:
         why = "new extras"
     step(f'Installing chainrule into {VENV.name}: pip install -e "{target}" ({why})')
