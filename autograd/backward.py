@@ -98,13 +98,13 @@ def _run_pass(roots: Sequence[Value], seeds: Sequence, create_graph: bool) -> tu
     saved = [node.grad for node in order]
     for node in order:
         node.grad = None
-    for root, seed in zip(roots, seeds):
+    for root, seed in zip(roots, seeds, strict=True):
         root.grad = seed if root.grad is None else root.grad + seed
     try:
         with enable_grad() if create_graph else _nothing():
             _apply_chain_rule(order, create_graph)
     except BaseException:
-        for node, old in zip(order, saved):
+        for node, old in zip(order, saved, strict=True):
             node.grad = old
         raise
     return order, saved
@@ -141,7 +141,7 @@ def backward(root: Value, grad=1.0, create_graph: bool = False) -> None:
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value, got {type(root).__name__}")
     order, saved = _run_pass([root], [_seed(grad, create_graph)], create_graph)
-    for node, old in zip(order, saved):
+    for node, old in zip(order, saved, strict=True):
         # Keep the new gradient itself where the old one is 0 (rather than 0.0 + new, which
         # under create_graph would add a node to every gradient graph).  A Value is truthy.
         if old:
@@ -152,7 +152,7 @@ def backpropagate(roots: Sequence[Value], seeds: Sequence, create_graph: bool = 
     """{node: d(sum of seed * root)/d(node)} for every node the roots depend on; .grad untouched."""
     order, saved = _run_pass(list(roots), list(seeds), create_graph)
     grads = {node: node.grad for node in order}
-    for node, old in zip(order, saved):
+    for node, old in zip(order, saved, strict=True):
         node.grad = old
     return grads
 

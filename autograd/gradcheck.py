@@ -38,12 +38,12 @@ def gradcheck(
     point = [x.data if isinstance(x, Value) else as_float(x) for x in inputs]
 
     def f(values: list[float]) -> Value:
-        out = fn(*[Value(v, label=label) for v, label in zip(values, labels)])
+        out = fn(*[Value(v, label=label) for v, label in zip(values, labels, strict=True)])
         if not isinstance(out, Value):
             raise TypeError(f"gradcheck: fn must return a Value, got {type(out).__name__}")
         return out
 
-    leaves = [Value(v, label=label) for v, label in zip(point, labels)]
+    leaves = [Value(v, label=label) for v, label in zip(point, labels, strict=True)]
     out = fn(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: fn must return a Value, got {type(out).__name__}")
@@ -57,7 +57,7 @@ def gradcheck(
             minus[i] -= eps
             numeric.append((f(plus).data - f(minus).data) / (2 * eps))
 
-    ok = [abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric)]
+    ok = [abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric, strict=True)]
     if all(ok):
         return True
     if not raise_exception:
@@ -72,7 +72,9 @@ def _table(point, labels, analytic, numeric, ok, eps, atol, rtol) -> str:
         f"(eps={eps:g}, atol={atol:g}, rtol={rtol:g})",
         f"  {'input':<12} {'value':>14} {'analytic':>16} {'numeric':>16} {'abs error':>11}  ok",
     ]
-    for i, (x, label, a, n, good) in enumerate(zip(point, labels, analytic, numeric, ok)):
+    for i, (x, label, a, n, good) in enumerate(
+        zip(point, labels, analytic, numeric, ok, strict=True)
+    ):
         name = f"{i} ({label})" if label else str(i)
         lines.append(
             f"  {name:<12} {x:>14.6g} {a:>16.9g} {n:>16.9g} {abs(a - n):>11.3g}  "

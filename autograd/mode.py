@@ -7,8 +7,8 @@ nest, and (as in PyTorch) they also work as function decorators.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class _Mode:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -133,7 +133,9 @@ def _pow_arrays(base: np.ndarray, exponent) -> np.ndarray:
         try:
             return np.power(base, exponent)
         except FloatingPointError as exc:
-            raise ValueError("a negative base needs an integer exponent, and 0 a non-negative one") from exc
+            raise ValueError(
+                "a negative base needs an integer exponent, and 0 a non-negative one"
+            ) from exc
 
 
 def _value_pow(base: float, exponent: float) -> float:
@@ -173,7 +175,9 @@ DIV = Primitive(
     "div", "/", _divide, lambda g, out, a, b: (g / b, -g * out / b), array_forward=np.divide
 )
 NEG = Primitive("neg", "-", operator.neg, lambda g, out, a: (-g,))
-ABS = Primitive("abs", "abs", abs, lambda g, out, a: (g * sign(a),), array_forward=np.abs, kinks=(0.0,))
+ABS = Primitive(
+    "abs", "abs", abs, lambda g, out, a: (g * sign(a),), array_forward=np.abs, kinks=(0.0,)
+)
 
 # ---- powers
 # x ** n with a plain-number exponent n (micrograd's case).  Constants reach every rule as
@@ -202,9 +206,15 @@ COS = Primitive("cos", "cos", math.cos, lambda g, out, a: (-g * sin(a),), array_
 
 # ---- activations
 # tanh' = 1 - tanh^2 ; sigmoid' = sigmoid (1 - sigmoid): both read off the output.
-TANH = Primitive("tanh", "tanh", math.tanh, lambda g, out, a: (g * (1 - out * out),), array_forward=np.tanh)
+TANH = Primitive(
+    "tanh", "tanh", math.tanh, lambda g, out, a: (g * (1 - out * out),), array_forward=np.tanh
+)
 SIGMOID = Primitive(
-    "sigmoid", "sigmoid", _sigmoid, lambda g, out, a: (g * out * (1 - out),), array_forward=_sigmoid_arrays
+    "sigmoid",
+    "sigmoid",
+    _sigmoid,
+    lambda g, out, a: (g * out * (1 - out),),
+    array_forward=_sigmoid_arrays,
 )
 RELU = Primitive(
     "relu",
@@ -236,6 +246,24 @@ STEP = Primitive(
 
 PRIMITIVES: dict[str, Primitive] = {
     p.name: p
-    for p in (ADD, SUB, MUL, DIV, NEG, ABS, POW, VALUE_POW, EXP, LOG, SQRT, SIN, COS,
-              TANH, SIGMOID, RELU, LEAKY_RELU, STEP)
+    for p in (
+        ADD,
+        SUB,
+        MUL,
+        DIV,
+        NEG,
+        ABS,
+        POW,
+        VALUE_POW,
+        EXP,
+        LOG,
+        SQRT,
+        SIN,
+        COS,
+        TANH,
+        SIGMOID,
+        RELU,
+        LEAKY_RELU,
+        STEP,
+    )
 }

@@ -72,7 +72,7 @@ class _Group:
             local = (np.repeat(g, self.terms_per_out, axis=0),)  # d(sum)/d(term) = 1
         else:
             local = self.prim.vjp(g, V[self.out], *[V[rows] for rows in self.operands])
-        for route, grad in zip(self.routes, local):
+        for route, grad in zip(self.routes, local, strict=True):
             if route is not None:
                 route.add(G, grad)
 
@@ -124,7 +124,9 @@ class Tape:
         placeholder_set = set(placeholders)
         order = topological_order(list(outputs) + list(placeholders))
         leaves = [n for n in order if n.is_leaf]
-        self.parameters = [n for n in leaves if n not in placeholder_set and type(n) is not Constant]
+        self.parameters = [
+            n for n in leaves if n not in placeholder_set and type(n) is not Constant
+        ]
         constants = [n for n in leaves if type(n) is Constant]
         schedule = _schedule(order, outputs, set(self.parameters))
         row = _assign_rows(schedule, leaves)
@@ -193,7 +195,7 @@ class Tape:
         totals = G[self._param_rows].sum(axis=1)
         if reduction == "mean":
             totals /= batch
-        for p, total in zip(self.parameters, totals.tolist()):
+        for p, total in zip(self.parameters, totals.tolist(), strict=True):
             p.grad += total
 
     def _check_inputs(self, X) -> np.ndarray:
@@ -284,7 +286,7 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
     for entry in schedule:  # which operands need a gradient, member by member
         entry.operand_needs = [
             [needs_grad[o] and member_needs for o in operands]
-            for operands, member_needs in zip(entry.operands, entry.needs_grad)
+            for operands, member_needs in zip(entry.operands, entry.needs_grad, strict=True)
         ]
     return schedule
 
@@ -327,7 +329,7 @@ def _build_group(entry: _Entry, row: dict[Value, int]) -> _Group:
         [_index([row[v] for v in slot]) for slot in slots],
         terms_per_out=counts,
     )
-    for slot, slot_needs in zip(slots, needs):
+    for slot, slot_needs in zip(slots, needs, strict=True):
         needed = np.array(slot_needs, dtype=bool)
         rows = np.array([row[v] for v in slot], dtype=np.intp)
         group.routes.append(_Route(rows, needed) if needed.any() else None)
@@ -367,7 +369,9 @@ def _record_graph(fn: Callable, values: Sequence[float]) -> tuple[list[Value], l
     outputs = list(result) if isinstance(result, (list, tuple)) else [result]
     for i, out in enumerate(outputs):
         if not isinstance(out, Value):
-            raise TracingError(f"fn must return a Value or a list of Values; output {i} is {type(out).__name__}")
+            raise TracingError(
+                f"fn must return a Value or a list of Values; output {i} is {type(out).__name__}"
+            )
     return outputs, placeholders
 
 
@@ -377,13 +381,21 @@ def _signature(outputs: list[Value], placeholders: list[Value]) -> list[tuple]:
     index = {n: i for i, n in enumerate(order)}
     placeholder_index = {p: i for i, p in enumerate(placeholders)}
     return [
-        (n.op, tuple(index[p] for p in n.parents), placeholder_index.get(n, -1),
-         n.data if type(n) is Constant else None)
+        (
+            n.op,
+            tuple(index[p] for p in n.parents),
+            placeholder_index.get(n, -1),
+            n.data if type(n) is Constant else None,
+        )
         for n in order
     ] + [tuple(index[o] for o in outputs)]
 
 
-def trace(fn: Callable[..., Value | Sequence[Value]], n_inputs: int, example: Sequence[float] | None = None) -> Tape:
+def trace(
+    fn: Callable[..., Value | Sequence[Value]],
+    n_inputs: int,
+    example: Sequence[float] | None = None,
+) -> Tape:
     """Record the graph ``fn(x_0, ..., x_{n-1})`` builds and compile it into a ``Tape``.
 
     ``fn`` takes ``n_inputs`` Values and returns a Value or a list of Values; the leaves it
@@ -393,7 +405,9 @@ def trace(fn: Callable[..., Value | Sequence[Value]], n_inputs: int, example: Se
     if not isinstance(n_inputs, int) or n_inputs < 0:
         raise ValueError(f"n_inputs must be a non-negative int, got {n_inputs!r}")
     rng = random.Random(0)
-    first = list(example) if example is not None else [rng.uniform(0.5, 1.5) for _ in range(n_inputs)]
+    first = (
+        list(example) if example is not None else [rng.uniform(0.5, 1.5) for _ in range(n_inputs)]
+    )
     if len(first) != n_inputs:
         raise ValueError(f"example has {len(first)} values for {n_inputs} inputs")
     second = [v * rng.uniform(1.1, 1.9) + rng.uniform(-0.5, 0.5) for v in first]

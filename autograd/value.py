@@ -164,7 +164,6 @@ class Value:
     def __ge__(self, other) -> bool:
         return self.data >= _number(other)
 
-
     # ---- functions -------------------------------------------------------------------------
 
     def exp(self) -> Value:
@@ -308,7 +307,10 @@ _leaky_relu = _operator(P.LEAKY_RELU)  # alpha is a number, like pow's exponent
 
 # ---- error messages ------------------------------------------------------------------------
 
-_MATH_MESSAGES = {"math domain error": "outside the domain", "math range error": "the result overflows a float"}
+_MATH_MESSAGES = {
+    "math domain error": "outside the domain",
+    "math range error": "the result overflows a float",
+}
 
 
 def describe_operand(v: Value) -> str:

@@ -110,7 +110,7 @@ def slide_gradients(weights: dict[str, list], activation: str) -> dict[str, list
     b2 = weights.get("b2", [0.0])[0]
     z = [sum(X[i] * w1[i][j] for i in range(len(X))) + b1[j] for j in range(len(w2))]
     h = [f(zj) for zj in z]
-    y_hat = sum(hj * w2j for hj, w2j in zip(h, w2)) + b2
+    y_hat = sum(hj * w2j for hj, w2j in zip(h, w2, strict=True)) + b2
     error = y_hat - Y  # dL/dy_hat for L = 1/2 (y_hat - y)^2
     grads = {
         "W1": [[error * w2[j] * df(z[j]) * X[i] for j in range(len(w2))] for i in range(len(X))],

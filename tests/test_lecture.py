@@ -37,7 +37,7 @@ def test_json_has_the_slides_numbers(capsys, tmp_path):
     assert result["loss"] == pytest.approx(0.675122, abs=1e-9)
     for name, rows in SLIDE_GRAD.items():
         for got_row, formula_row, want_row in zip(
-            result["grad"][name], result["formula_grad"][name], rows
+            result["grad"][name], result["formula_grad"][name], rows, strict=True
         ):
             assert got_row == pytest.approx(want_row, abs=1e-9)
             assert formula_row == pytest.approx(want_row, abs=1e-9)

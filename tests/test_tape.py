@@ -23,14 +23,17 @@ def make_mlp(sizes, seed=0):
     """Weights of a small MLP as lists of Values: [(w, b) per neuron] per layer."""
     rng = random.Random(seed)
     return [
-        [([Value(rng.uniform(-1, 1)) for _ in range(nin)], Value(rng.uniform(-0.5, 0.5))) for _ in range(nout)]
-        for nin, nout in zip(sizes[:-1], sizes[1:])
+        [
+            ([Value(rng.uniform(-1, 1)) for _ in range(nin)], Value(rng.uniform(-0.5, 0.5)))
+            for _ in range(nout)
+        ]
+        for nin, nout in zip(sizes[:-1], sizes[1:], strict=True)
     ]
 
 
 def run_mlp(layers, x, activation):
     for i, layer in enumerate(layers):
-        x = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in layer]
+        x = [sum((wi * xi for wi, xi in zip(w, x, strict=True)), b) for w, b in layer]
         if i < len(layers) - 1:
             x = [activation(v) for v in x]
     return x
@@ -108,7 +111,12 @@ def test_tape_with_several_outputs_and_weighted_grad_outputs():
     weights = np.array([[1.0, 0.0], [0.5, 2.0], [0.0, 1.0]])
     tape.backward(grad_outputs=weights)
     expected_a = float(weights[:, 0] @ X[:, 0])
-    expected_b = float(sum(w * (1 - np.tanh(-0.5 * x) ** 2) * x for w, x in zip(weights[:, 1], X[:, 0])))
+    expected_b = float(
+        sum(
+            w * (1 - np.tanh(-0.5 * x) ** 2) * x
+            for w, x in zip(weights[:, 1], X[:, 0], strict=True)
+        )
+    )
     assert a.grad == pytest.approx(expected_a)
     assert b.grad == pytest.approx(expected_b)
 
@@ -156,7 +164,9 @@ def test_branch_on_data_is_detected_by_retracing():
 
 def test_wrong_batch_shape_names_the_expected_shape():
     tape = trace(lambda a, b: a * b, 2)
-    with pytest.raises(ValueError, match=r"expected a batch of shape \(samples, 2\), got shape \(4, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"expected a batch of shape \(samples, 2\), got shape \(4, 3\)"
+    ):
         tape(np.ones((4, 3)))
 
 
