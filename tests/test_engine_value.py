@@ -1,0 +1,217 @@
+"""The Value itself: what it accepts, how it prints, and the errors it raises on bad input.
+
+A Value wraps one real number; anything else is a TypeError naming the type received.  Domain
+errors (log of a non-positive number, division by zero, ...) name the op and the operand, and
+the operand's label when it has one, so a failing expression is found from the message alone.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from autograd import Constant, Value
+
+# --------------------------------------------------------------------------------------------
+# What a Value accepts
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "type_name"),
+    [
+        ("a", "str"),
+        (None, "NoneType"),
+        ([1], "list"),
+        ((1.0,), "tuple"),
+        (1 + 2j, "complex"),
+        ({"x": 1}, "dict"),
+    ],
+)
+def test_non_real_input_is_a_type_error_naming_the_type(bad, type_name):
+    with pytest.raises(TypeError, match=type_name):
+        Value(bad)
+
+
+def test_numpy_array_with_several_elements_is_a_type_error_naming_the_array():
+    with pytest.raises(TypeError, match="array") as info:
+        Value(np.array([1.0, 2.0]))
+    assert "2" in str(info.value)  # its shape
+
+
+def test_complex_numpy_scalar_is_a_type_error():
+    with pytest.raises(TypeError, match="complex"):
+        Value(np.complex128(1 + 2j))
+
+
+@pytest.mark.parametrize(
+    ("good", "expected"),
+    [
+        (3, 3.0),
+        (2.5, 2.5),
+        (True, 1.0),
+        (False, 0.0),
+        (np.float64(1.25), 1.25),
+        (np.float32(0.5), 0.5),
+        (np.int64(-7), -7.0),
+        (np.bool_(True), 1.0),
+        (np.array([4.5]), 4.5),
+        (np.array(4.5), 4.5),
+        (np.array([[2]]), 2.0),
+        (Fraction(1, 4), 0.25),
+    ],
+)
+def test_real_numbers_are_accepted_and_stored_as_float(good, expected):
+    v = Value(good)
+    assert type(v.data) is float
+    assert v.data == expected
+
+
+def test_new_value_is_a_leaf_with_zero_grad():
+    v = Value(2.0, label="w")
+    assert (v.grad, v.op, v.parents, v.label, v.is_leaf) == (0.0, "", (), "w", True)
+
+
+def test_label_must_be_a_string():
+    with pytest.raises(TypeError, match="label"):
+        Value(1.0, label=3)
+
+
+def test_adding_a_string_is_a_type_error():
+    with pytest.raises(TypeError):
+        Value(1.0) + "a"
+    with pytest.raises(TypeError):
+        "a" + Value(1.0)
+    with pytest.raises(TypeError):
+        Value(1.0) * None
+
+
+def test_numpy_scalar_on_the_left_gives_a_value_not_an_array():
+    x = Value(2.0)
+    for out in (np.float64(3.0) * x, np.float64(3.0) + x, np.float64(8.0) / x):
+        assert isinstance(out, Value)
+    assert (np.float64(3.0) - x).data == 1.0
+
+
+def test_numbers_mixed_in_become_constant_parents():
+    x = Value(2.0)
+    out = 3 * x
+    a, b = out.parents
+    assert isinstance(a, Constant) and a.data == 3.0
+    assert b is x
+
+
+# --------------------------------------------------------------------------------------------
+# repr and comparisons
+# --------------------------------------------------------------------------------------------
+
+
+def test_repr_shows_data_and_grad():
+    assert repr(Value(1.5)) == "Value(data=1.5, grad=0.0)"
+
+
+def test_repr_shows_label_when_set():
+    v = Value(-2.0, label="w1")
+    v.grad = 0.25
+    assert repr(v) == "Value(data=-2.0, grad=0.25, label='w1')"
+
+
+def test_comparisons_read_data_and_equality_is_identity():
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and b > 1 and a <= 1.0 and b >= a
+    assert max([a, b]) is b
+    assert Value(1.0) != Value(1.0)
+    assert len({a, b, a}) == 2
+
+
+def test_float_of_a_value_is_its_data():
+    assert float(Value(3.25)) == 3.25
+
+
+# --------------------------------------------------------------------------------------------
+# Domain errors name the op, the operand and its label
+# --------------------------------------------------------------------------------------------
+
+
+def assert_names(message: str, *parts: str) -> None:
+    for part in parts:
+        assert part in message, f"{part!r} missing from {message!r}"
+
+
+@pytest.mark.parametrize("x", [-2.0, 0.0])
+def test_log_of_non_positive_names_the_operand(x):
+    with pytest.raises(ValueError) as info:
+        Value(x).log()
+    assert_names(str(info.value), "log", repr(x))
+
+
+def test_log_of_negative_names_the_label():
+    with pytest.raises(ValueError) as info:
+        Value(-2.0, label="weight_7").log()
+    assert_names(str(info.value), "log", "-2.0", "weight_7")
+
+
+def test_sqrt_of_negative_names_the_operand_and_label():
+    with pytest.raises(ValueError) as info:
+        Value(-0.5, label="radius").sqrt()
+    assert_names(str(info.value), "sqrt", "-0.5", "radius")
+
+
+def test_sqrt_of_zero_is_zero():
+    assert Value(0.0).sqrt().data == 0.0
+
+
+@pytest.mark.parametrize(
+    "divide",
+    [lambda n, d: n / d, lambda n, d: n / d.data, lambda n, d: 3.0 / d],
+    ids=["value_by_value", "value_by_number", "number_by_value"],
+)
+def test_division_by_zero_names_the_op(divide):
+    with pytest.raises(ZeroDivisionError) as info:
+        divide(Value(3.0, label="num"), Value(0.0, label="den"))
+    assert_names(str(info.value), "div", "3.0", "0.0")
+
+
+def test_division_by_zero_names_the_divisor_label():
+    with pytest.raises(ZeroDivisionError) as info:
+        Value(1.0) / Value(0.0, label="count")
+    assert_names(str(info.value), "div", "count")
+
+
+@pytest.mark.parametrize("exponent", [-1, -2.5])
+def test_zero_to_a_negative_power_names_base_and_exponent(exponent):
+    with pytest.raises(ZeroDivisionError) as info:
+        Value(0.0, label="base") ** exponent
+    assert_names(str(info.value), "pow", "base", "0.0", str(float(exponent)))
+
+
+def test_negative_base_to_a_non_integer_power_names_the_operands():
+    with pytest.raises(ValueError) as info:
+        Value(-8.0, label="cube") ** (1 / 3)
+    assert_names(str(info.value), "pow", "cube", "-8.0")
+
+
+def test_negative_base_to_an_integer_power_is_fine():
+    assert (Value(-2.0) ** 3).data == -8.0
+    assert (Value(-2.0) ** 2.0).data == 4.0
+
+
+def test_number_to_a_value_power_needs_a_positive_base():
+    with pytest.raises(ValueError) as info:
+        (-2.0) ** Value(0.5, label="e")
+    assert_names(str(info.value), "value_pow", "-2.0", "e")
+
+
+def test_exp_overflow_names_the_operand():
+    with pytest.raises(OverflowError) as info:
+        Value(1000.0, label="logit").exp()
+    assert_names(str(info.value), "exp", "logit", "1000.0")
+
+
+def test_failed_op_leaves_its_operands_untouched():
+    x = Value(-1.0, label="x")
+    with pytest.raises(ValueError):
+        x.log()
+    assert (x.data, x.grad, x.parents) == (-1.0, 0.0, ())
