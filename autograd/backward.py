@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from .mode import enable_grad, state
 from .value import Constant, Value, as_float, describe_call
 
@@ -173,7 +175,7 @@ def grad(
     inputs = _as_value_list(inputs, "inputs")
     if grad_outputs is None:
         grad_outputs = [1.0] * len(outputs)
-    elif isinstance(grad_outputs, (Value, int, float)):
+    elif isinstance(grad_outputs, Value) or np.ndim(grad_outputs) == 0:
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad_outputs has {len(grad_outputs)} entries for {len(outputs)} outputs")

@@ -101,6 +101,21 @@ def sign(x):
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
+def power_rule(a, n):
+    """d(a**n)/da = n a**(n-1), taken as 0 for n == 0 (a**0 = 1 is constant, also at a = 0)."""
+    if isinstance(n, np.ndarray):
+        safe_n = np.where(n == 0, 1.0, n)
+        return np.where(n == 0, 0.0, safe_n * a ** (safe_n - 1))
+    return 0.0 if _number(n) == 0 else n * a ** (n - 1)
+
+
+def out_log_base(out, a):
+    """d(a**y)/dy = a**y log a; 0 at a == 0, the limit from the right for y > 0."""
+    if isinstance(a, np.ndarray):
+        return np.where(a == 0, 0.0, out * np.log(np.where(a == 0, 1.0, a)))
+    return 0.0 if _number(a) == 0 else out * log(a)
+
+
 # --------------------------------------------------------------------------------------------
 # Forwards that need more than one line (numerically stable or strict about their domain).
 # --------------------------------------------------------------------------------------------
@@ -136,12 +151,6 @@ def _pow_arrays(base: np.ndarray, exponent) -> np.ndarray:
             raise ValueError(
                 "a negative base needs an integer exponent, and 0 a non-negative one"
             ) from exc
-
-
-def _value_pow(base: float, exponent: float) -> float:
-    if base <= 0:
-        raise ValueError("with a Value exponent the base must be positive (d/dy x**y = x**y log x)")
-    return base**exponent
 
 
 def _divide(a: float, b: float) -> float:
@@ -183,15 +192,16 @@ ABS = Primitive(
 # x ** n with a plain-number exponent n (micrograd's case).  Constants reach every rule as
 # plain numbers, also under create_graph, so n is never differentiated; its "gradient" is 0.
 POW = Primitive(
-    "pow", "**", _pow, lambda g, out, a, n: (g * n * a ** (n - 1), 0.0), array_forward=_pow_arrays
+    "pow", "**", _pow, lambda g, out, a, n: (g * power_rule(a, n), 0.0), array_forward=_pow_arrays
 )
-# x ** y with a Value exponent: d/dy x**y = x**y * log(x), which needs x > 0.
+# x ** y with a Value exponent: d/dy x**y = x**y log x, defined for x > 0 (and 0 at x = 0);
+# for a negative base, backward through the exponent raises (PyTorch would give NaN).
 VALUE_POW = Primitive(
     "value_pow",
     "**",
-    _value_pow,
-    lambda g, out, a, b: (g * b * a ** (b - 1), g * out * log(a)),
-    array_forward=np.power,
+    _pow,
+    lambda g, out, a, b: (g * power_rule(a, b), g * out_log_base(out, a)),
+    array_forward=_pow_arrays,
 )
 
 # ---- exponentials and logarithms

@@ -104,6 +104,8 @@ class Value:
 
     @property
     def _op(self) -> str:
+        if self._prim is P.POW:  # micrograd writes x**2 as op "**2"
+            return f"**{self._b.data:g}"
         return self._prim.symbol if self._prim is not None else ""
 
     def __repr__(self) -> str:
@@ -199,7 +201,9 @@ class Value:
         return _compute(P.RELU, self)
 
     def leaky_relu(self, alpha: float = 0.01) -> Value:
-        """x for x > 0, alpha * x otherwise."""
+        """x for x > 0, alpha * x otherwise (alpha is a number: it is not differentiated)."""
+        if isinstance(alpha, Value) and not isinstance(alpha, Constant):
+            raise TypeError("leaky_relu: alpha must be a number, not a Value (it is not trained)")
         return _leaky_relu(self, alpha)
 
     def step(self) -> Value:
