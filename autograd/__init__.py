@@ -11,7 +11,8 @@ one environment.
 Where things live: ``primitives.py`` (every op with its derivative rule), ``value.py`` (the
 Value), ``backward.py`` (topological order and the chain rule), ``mode.py`` (no_grad,
 detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``tape.py`` (trace a graph
-once, replay it over a batch with numpy), ``cli.py`` (the ``chainrule`` command).
+once, replay it over a batch with numpy), ``cli.py`` (the ``chainrule`` command), ``viz/``
+(pictures: ``autograd.draw``, loaded on first use so ``import autograd`` never imports graphviz).
 """
 
 from .backward import grad, topological_order
@@ -39,4 +40,17 @@ __all__ = [
     "trace",
     "Tape",
     "TracingError",
+    "draw",
+    "draw_dot",
 ]
+
+_LAZY = {"draw": "draw", "draw_dot": "draw_dot"}  # name -> attribute of autograd.viz
+
+
+def __getattr__(name: str):
+    # the drawing code (and graphviz) load on first use: `import autograd` stays light
+    if name in _LAZY:
+        from . import viz
+
+        return getattr(viz, _LAZY[name])
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

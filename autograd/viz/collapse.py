@@ -1,0 +1,164 @@
+"""Networks from ``nn``: which leaves are parameters, which nodes make up each neuron, collapsing.
+
+``nn`` labels every parameter with its dotted name (``layers.0.neurons.1.w.0``) and every
+neuron's output with the neuron's name (``layers.0.neurons.1``).  From those labels (or from a
+model's ``named_parameters()``/``named_modules()`` when one is given) this module finds, for
+each neuron output, the neuron's *internal* nodes: the ones between its parameters and its
+output (``w_i * x_i``, the running sum, the activation).  A drawing puts them in a cluster per
+neuron inside a cluster per layer, or, with ``collapse="neuron"``, hides them and draws the
+neuron as one node fed by its inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..value import Constant, Value
+
+# nn's names, recognised when no model is given
+_PARAMETER_NAME = re.compile(r"^(?:.+\.)?w\.\d+$|^.+\.b$")
+_NEURON_NAME = re.compile(r"^(?:.+\.)?neurons\.\d+$")
+
+
+@dataclass
+class Structure:
+    """What the nn labels say about a graph: parameters, neuron clusters, collapsed neurons."""
+
+    params: set[Value] = field(default_factory=set)
+    neuron_of: dict[Value, str] = field(default_factory=dict)  # internal node -> neuron name
+    collapsed: dict[Value, str] = field(default_factory=dict)  # neuron output -> neuron name
+    hidden: set[Value] = field(default_factory=set)  # nodes drawn inside a collapsed neuron
+    inputs_of: dict[Value, list[Value]] = field(default_factory=dict)  # collapsed -> its inputs
+    size_of: dict[Value, int] = field(default_factory=dict)  # collapsed -> nodes it stands for
+
+
+def layer_of(neuron: str) -> str | None:
+    """The layer's name for a neuron's name (``layers.0`` for ``layers.0.neurons.1``)."""
+    head, sep, _ = neuron.rpartition(".neurons.")
+    return head if sep else None
+
+
+def _model_names(model) -> tuple[set[Value], set[str]]:
+    params = {p for _, p in model.named_parameters()}
+    neurons = {
+        name
+        for name, m in model.named_modules()
+        if name and isinstance(getattr(m, "w", None), list)
+    }
+    return params, neurons
+
+
+def _given_params(params) -> set[Value]:
+    found = set()
+    for item in params:
+        value = item[1] if isinstance(item, tuple) else item
+        if not isinstance(value, Value):
+            raise TypeError(f"params must hold Values or (name, Value) pairs, got {item!r}")
+        found.add(value)
+    return found
+
+
+def analyse(
+    order: list[Value],
+    uses: dict[Value, list[tuple[Value, int]]],
+    model=None,
+    params: Iterable | None = None,
+    collapse: str | None = None,
+) -> Structure:
+    """Parameters, neuron membership and (with collapse="neuron") what to hide, for order."""
+    if collapse not in (None, "neuron"):
+        raise ValueError(f"collapse must be None or 'neuron', got {collapse!r}")
+    neuron_names: set[str] | None = None
+    if model is not None:
+        found, neuron_names = _model_names(model)
+    else:
+        found = set()
+    if params is not None:
+        found |= _given_params(params)
+    s = Structure()
+    if model is None and params is None:
+        found = {
+            v
+            for v in order
+            if v.is_leaf and not isinstance(v, Constant) and _PARAMETER_NAME.match(v.label)
+        }
+    s.params = found
+
+    def is_neuron_output(v: Value) -> bool:
+        if v.is_leaf or not v.label:
+            return False
+        if neuron_names is not None:
+            return v.label in neuron_names
+        return bool(_NEURON_NAME.match(v.label))
+
+    position = {v: i for i, v in enumerate(order)}
+    instances: list[tuple[Value, set[Value]]] = []
+    for out in order:
+        if is_neuron_output(out):
+            members = _internal(out, is_neuron_output, s.params, position)
+            instances.append((out, members))
+            for v in sorted(members, key=position.__getitem__):
+                s.neuron_of.setdefault(v, out.label)
+    if collapse == "neuron":
+        _collapse(s, instances, uses, position)
+    return s
+
+
+def _internal(out: Value, is_neuron_output, params: set[Value], position) -> set[Value]:
+    """The nodes between the neuron's parameters and its output `out` (out included)."""
+    prefix = out.label + "."
+    mine = lambda v: v.is_leaf and v.label.startswith(prefix) and (v in params or not params)  # noqa: E731
+    seen = {out}
+    stack = [out]
+    while stack:
+        for p in stack.pop().parents:
+            if p in seen or is_neuron_output(p):
+                continue  # another neuron's output is an input here, not a part
+            seen.add(p)
+            if not p.is_leaf:
+                stack.append(p)
+    # keep what depends on this neuron's parameters (drops inputs computed on the way in)
+    depends: dict[Value, bool] = {}
+    for v in sorted(seen, key=position.__getitem__):
+        depends[v] = mine(v) or any(depends.get(p, False) for p in v.parents)
+    return {v for v, d in depends.items() if d} | {out}
+
+
+def _collapse(s: Structure, instances, uses, position) -> None:
+    """Hide each neuron's internal nodes unless something outside the neuron uses them."""
+    inside: dict[Value, set[int]] = {}
+    kept = []
+    for out, members in instances:
+        # a pre-activation (say) read outside the neuron: draw this neuron in full
+        if any(
+            child not in members
+            for v in members
+            if v is not out and not v.is_leaf
+            for child, _ in uses.get(v, ())
+        ):
+            continue
+        kept.append((out, members))
+        for v in members:
+            inside.setdefault(v, set()).add(len(kept) - 1)
+    collapsed_outputs = {out for out, _ in kept}
+    for out, members in kept:
+        s.collapsed[out] = out.label
+        for v in members:
+            if v is out or v in collapsed_outputs:
+                continue
+            if not v.is_leaf:
+                s.hidden.add(v)
+            elif all(child in inside and inside[child] & inside[v] for child, _ in uses[v]):
+                s.hidden.add(v)  # a parameter used by collapsed neurons only
+    for out, members in kept:
+        inputs: list[Value] = []
+        for v in sorted(members, key=position.__getitem__):
+            if v.is_leaf and v not in s.hidden and v not in inputs:
+                inputs.append(v)
+            for p in v.parents:
+                if p not in members and p not in inputs:
+                    inputs.append(p)
+        s.inputs_of[out] = sorted(inputs, key=position.__getitem__)
+        s.size_of[out] = len(members)

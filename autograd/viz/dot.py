@@ -1,0 +1,403 @@
+"""``draw``: a computation graph as a Graphviz ``Digraph``, micrograd style.
+
+Each Value is a record-like box (label | data | grad) and each op a small ellipse between its
+operands and its result, left to right.  What a drawing shows:
+
+* ``view``: "forward" (data), "gradient" (grad, nodes coloured by its sign and size) or "both".
+* gradients: by default each node's ``.grad``, but if every root's ``.grad`` is 0 nothing has
+  been computed yet and every gradient shows as "not computed" (a root's gradient after
+  ``backward()`` is never 0).  ``grads=`` overrides that: a mapping {Value: gradient} (nodes
+  missing from it are "not computed") or "compute" (run a backward pass for the picture only,
+  leaving every ``.grad`` as it was).
+* ``edge_derivatives``: each edge into an op is labelled with the local derivative
+  d(out)/d(in); ``chain_rule``: each node shows its gradient as the sum over its uses of
+  upstream grad x local derivative.
+* networks from ``nn``: a cluster per layer and per neuron, and ``collapse="neuron"``.
+
+The DOT text depends only on the graph: node ids follow the topological order, so the same
+graph gives the same text byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import graphviz
+
+from ..backward import backpropagate, topological_order
+from ..value import Constant, Value
+from . import chain, render, style
+from . import collapse as collapsing
+from .escape import dot_string, html
+
+VIEWS = ("forward", "gradient", "both")
+MAX_NODES = 400  # value and op boxes; dot takes long and the picture is unreadable beyond
+CHAIN_TERMS_SHOWN = 4  # a node with more uses lists this many terms, then "+ ... (n more)"
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more nodes than ``max_nodes``."""
+
+
+class Drawing(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that renders with the renderer chainrule finds (dot or graphviz-pure).
+
+    ``pipe`` and ``render`` work as in the graphviz package; Jupyter shows it inline as SVG.
+    """
+
+    def pipe(self, format: str | None = None, *args, encoding: str | None = None, **kwargs):
+        """The drawing rendered to `format` (default: this graph's format), as bytes or str."""
+        fmt = format or self.format or "svg"
+        data = self.source.encode("utf-8") if fmt == "dot" else render.render(self.source, fmt)
+        return data.decode(encoding) if encoding else data
+
+    def render(
+        self,
+        filename=None,
+        directory=None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        *args,
+        outfile=None,
+        **kwargs,
+    ) -> str:
+        """Write the DOT file (unless cleanup) and the rendered file beside it; returns its path."""
+        import os
+
+        if outfile is not None:
+            target = os.fspath(outfile)
+            fmt = format or os.path.splitext(target)[1].lstrip(".") or self.format
+            source_path = os.path.splitext(target)[0] + ".gv"
+        else:
+            fmt = format or self.format or "svg"
+            source_path = os.path.join(directory or self.directory or "", filename or self.filepath)
+            target = f"{source_path}.{fmt}"
+        if not cleanup:
+            with open(source_path, "w", encoding="utf-8") as f:
+                f.write(self.source)
+        with open(target, "wb") as f:
+            f.write(self.pipe(fmt))
+        return target
+
+    def svg(self) -> str:
+        """The drawing as SVG text."""
+        return render.svg(self.source)
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        return {"image/svg+xml": self.svg()}
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+
+def draw(
+    root: Value | Iterable[Value],
+    view: str = "both",
+    *,
+    grads: Mapping | str | None = None,
+    edge_derivatives: bool = False,
+    chain_rule: bool = False,
+    model=None,
+    params: Iterable | None = None,
+    clusters: bool = True,
+    collapse: str | None = None,
+    legend: bool = True,
+    max_nodes: int = MAX_NODES,
+    rankdir: str = "LR",
+    highlight=None,
+    title: str | None = None,
+) -> Drawing:
+    """The graph behind root (a Value or several) as a ``graphviz.Digraph``.
+
+    ``model`` (an ``nn`` Module) or ``params`` (Values or (name, Value) pairs) say which leaves
+    are parameters; without them, leaves named like nn's parameters (``...w.0``, ``...b``) are.
+    ``highlight`` marks a node (or a backward ``Step``: its node and the edges its terms came
+    along).  Raises ``GraphTooLargeError`` past ``max_nodes`` boxes.
+    """
+    roots = [root] if isinstance(root, Value) else list(root)
+    if not roots or not all(isinstance(r, Value) for r in roots):
+        raise TypeError("draw() needs a Value or a list of Values")
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"rankdir must be LR, TB, RL or BT; got {rankdir!r}")
+    order = topological_order(roots)
+    uses = chain.uses(order)
+    s = collapsing.analyse(order, uses, model=model, params=params, collapse=collapse)
+    visible = [v for v in order if v not in s.hidden]
+    boxes = sum(1 if v.is_leaf or v in s.collapsed else 2 for v in visible)
+    if boxes > max_nodes:
+        hint = (
+            "draw a smaller graph (one sample rather than a batch)"
+            if collapse
+            else "pass collapse='neuron' to draw each neuron as one node, or draw a smaller graph"
+        )
+        raise GraphTooLargeError(
+            f"the graph has {boxes} nodes (values and ops), over max_nodes={max_nodes}: {hint}, "
+            "or raise max_nodes (dot may then take minutes)"
+        )
+    known = _gradients(roots, order, grads)
+    return _Builder(roots, order, uses, s, view, known, edge_derivatives, chain_rule).build(
+        visible, clusters, legend, rankdir, highlight, title
+    )
+
+
+draw_dot = draw  # micrograd's name
+
+
+def _gradients(roots: list[Value], order: list[Value], grads) -> dict[Value, float]:
+    """{node: gradient as a float} for the nodes whose gradient is known."""
+    if grads is None:
+        computed = any(isinstance(r.grad, Value) or r.grad != 0 for r in roots)
+        found = {v: v.grad for v in order} if computed else {}
+    elif isinstance(grads, str):
+        if grads != "compute":
+            raise ValueError(f"grads must be None, a mapping or 'compute'; got {grads!r}")
+        found = backpropagate(roots, [1.0] * len(roots))
+    elif isinstance(grads, Mapping):
+        found = grads
+    else:
+        raise TypeError(f"grads must be None, a mapping or 'compute'; got {type(grads).__name__}")
+    return {v: float(getattr(g, "data", g)) for v, g in found.items() if g is not None}
+
+
+class _Builder:
+    """Turns the analysed graph into DOT statements (one instance per draw call)."""
+
+    def __init__(self, roots, order, uses, s, view, known, edge_derivatives, chain_rule):
+        self.roots, self.order, self.uses, self.s = roots, order, uses, s
+        self.view, self.known = view, known
+        self.edge_derivatives, self.chain_rule = edge_derivatives, chain_rule
+        self.ids = {v: f"v{i}" for i, v in enumerate(order)}
+        self.show_data = view in ("forward", "both")
+        self.show_grad = view in ("gradient", "both")
+        self.scale = style.grad_scale(known.get(v) for v in order if not isinstance(v, Constant))
+        self.root_set = set(roots)
+
+    # ---- nodes ---------------------------------------------------------------------------
+
+    def kind(self, v: Value) -> str:
+        if v in self.s.collapsed:
+            return style.NEURON
+        if v in self.root_set:
+            return style.OUTPUT
+        if isinstance(v, Constant):
+            return style.CONSTANT
+        if v.is_leaf:
+            return style.PARAMETER if v in self.s.params else style.INPUT
+        return style.INTERMEDIATE
+
+    def shown_label(self, v: Value, cluster: str | None) -> str:
+        """The label, relative to the neuron cluster the node sits in (``w.0``, ``out``)."""
+        if v in self.s.collapsed:
+            name = v.label
+            layer = collapsing.layer_of(name)
+            return name[len(layer) + 1 :] if layer else name
+        if cluster and v.label == cluster:
+            return "out"
+        if cluster and v.label.startswith(cluster + "."):
+            return v.label[len(cluster) + 1 :]
+        return v.label
+
+    def node_label(self, v: Value, cluster: str | None, highlighted: bool) -> str:
+        kind = self.kind(v)
+        fill, border, width, table_style, _ = style.KINDS[kind]
+        grad = self.known.get(v)
+        constant = kind == style.CONSTANT
+        grad_fill = (
+            style.grad_fill(grad, self.scale) if v in self.known else style.NOT_COMPUTED_FILL
+        )
+        body_fill = grad_fill if self.view == "gradient" and not constant else fill
+        if highlighted:
+            border, width = style.HIGHLIGHT, 4
+        cells = []
+        label = self.shown_label(v, cluster)
+        if label:
+            cells.append(f"<B>{html(label)}</B>")
+        if v in self.s.collapsed:
+            cells.append(f'<FONT POINT-SIZE="10">{html(v.primitive.symbol)}</FONT>')
+        if self.show_data or constant:
+            cells.append(f"data {style.number(v.data)}")
+        grad_cell = None
+        if self.show_grad and not constant:
+            grad_cell = len(cells)
+            if v in self.known:
+                cells.append(f"grad {style.number(grad)}")
+            else:
+                cells.append(f'<FONT COLOR="{style.MUTED}"><I>grad not computed</I></FONT>')
+        tds = []
+        for i, text in enumerate(cells):
+            attrs = ' SIDES="L" BORDER="1"' if i else ""
+            if i == grad_cell and self.view == "both":
+                # a coloured pill inside the cell, clear of the box's rounded corners
+                text = (
+                    f'<TABLE BORDER="0" CELLPADDING="2" CELLSPACING="0" BGCOLOR="{grad_fill}"'
+                    f' STYLE="rounded"><TR><TD>{text}</TD></TR></TABLE>'
+                )
+                attrs += ' CELLPADDING="2"'
+            tds.append(f"<TD{attrs}>{text}</TD>")
+        rows = [f"<TR>{''.join(tds)}</TR>"]
+        if self.chain_rule and self.show_grad and not constant and v in self.known:
+            sum_text = self.chain_text(v)
+            if sum_text:
+                rows.append(
+                    f'<TR><TD COLSPAN="{len(cells)}" SIDES="T" BORDER="1">'
+                    f'<FONT POINT-SIZE="10">{sum_text}</FONT></TD></TR>'
+                )
+        table_style_attr = f' STYLE="{table_style}"' if table_style else ""
+        return (
+            f'<<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4"'
+            f' COLOR="{border}" BGCOLOR="{body_fill}"{table_style_attr}>{"".join(rows)}</TABLE>>'
+        )
+
+    def chain_text(self, v: Value) -> str:
+        """``grad = 1.5 × -3 + 2 × 1``: the node's gradient from its uses (HTML)."""
+        if v in self.root_set and not self.uses[v]:
+            return f"grad = {style.short(self.known[v])} (the seed)"
+        terms = chain.terms(v, self.uses[v], self.known)
+        if not terms:
+            return ""
+        shown = [str(t) for t in terms[:CHAIN_TERMS_SHOWN]]
+        if len(terms) > CHAIN_TERMS_SHOWN + 1:
+            shown = shown[: CHAIN_TERMS_SHOWN - 1] + [f"\u2026 ({len(terms) - 3} more)"]
+        elif len(terms) == CHAIN_TERMS_SHOWN + 1:
+            shown.append(str(terms[-1]))
+        return html("grad = " + " + ".join(shown))
+
+    def tooltip(self, v: Value) -> graphviz.quoting.NoHtml:
+        parts = [v.label or (f"{v.op} result" if v.op else "leaf"), f"data = {v.data!r}"]
+        if v in self.known:
+            parts.append(f"grad = {self.known[v]!r}")
+        elif not isinstance(v, Constant):
+            parts.append("grad not computed")
+        if v in self.s.collapsed:
+            parts.append(f"one node for the {self.s.size_of[v]} nodes of this neuron")
+        return dot_string("\n".join(parts))
+
+    # ---- the whole graph -------------------------------------------------------------------
+
+    def build(self, visible, clusters, legend, rankdir, highlight, title) -> Drawing:
+        g = Drawing(
+            name="chainrule",
+            graph_attr={
+                "rankdir": rankdir,
+                "fontname": style.FONT,
+                "bgcolor": "white",
+                "nodesep": "0.25",
+                "ranksep": "0.4",
+                "newrank": "true",
+            },
+            node_attr={"fontname": style.FONT, "fontsize": "12", "fontcolor": style.TEXT_COLOUR},
+            edge_attr={"color": style.EDGE_COLOUR, "arrowsize": "0.7", "fontname": style.FONT},
+        )
+        if title:
+            g.attr(label=f"<<B>{html(title)}</B>>", labelloc="t", fontsize="16")
+        hl_node, hl_edges = _highlight(highlight)
+        layer_graphs: dict[str, graphviz.Digraph] = {}
+        neuron_graphs: dict[str, graphviz.Digraph] = {}
+        neuron_parent: dict[str, graphviz.Digraph] = {}  # where each neuron cluster nests
+
+        def container(v: Value) -> tuple[graphviz.Digraph, str | None]:
+            """The (sub)graph v's boxes go in, and the neuron cluster's name (for short labels)."""
+            if not clusters:
+                return g, None
+            neuron = v.label if v in self.s.collapsed else self.s.neuron_of.get(v)
+            if neuron is None:
+                return g, None
+            layer = collapsing.layer_of(neuron)
+            parent = g
+            if layer is not None:
+                if layer not in layer_graphs:
+                    layer_graphs[layer] = _cluster(f"cluster_{len(layer_graphs)}", layer, "layer")
+                parent = layer_graphs[layer]
+            if v in self.s.collapsed:
+                return parent, None
+            if neuron not in neuron_graphs:
+                neuron_graphs[neuron] = _cluster(
+                    f"cluster_n{len(neuron_graphs)}", _short_neuron(neuron), "neuron"
+                )
+                neuron_parent[neuron] = parent
+            return neuron_graphs[neuron], neuron
+
+        edges: list[tuple[str, str, dict]] = []
+        for v in visible:
+            box, cluster = container(v)
+            vid = self.ids[v]
+            box.node(
+                vid,
+                label=self.node_label(v, cluster, v is hl_node),
+                shape="plain",
+                tooltip=self.tooltip(v),
+            )
+            if v.is_leaf:
+                continue
+            if v in self.s.collapsed:
+                for p in self.s.inputs_of[v]:
+                    edges.append((self.ids[p], vid, {}))
+                continue
+            op = f"{vid}op"
+            box.node(
+                op,
+                label=dot_string(v.primitive.symbol),
+                shape="ellipse",
+                style="filled",
+                fillcolor=style.OP_FILL,
+                color=style.EDGE_COLOUR,
+                width="0.3",
+                height="0.3",
+                margin="0.04,0.02",
+                fontsize="11",
+                tooltip=dot_string(f"{v.op}: {v.primitive.symbol}"),
+            )
+            edges.append((op, vid, {}))
+            derivatives = chain.local_derivatives(v) if self.edge_derivatives else ()
+            for position, p in enumerate(v.parents):
+                attrs = {}
+                if derivatives and not isinstance(p, Constant):
+                    d = derivatives[position]
+                    text = "undefined" if d is None else style.short(d)
+                    attrs["label"] = f'<<FONT POINT-SIZE="10" COLOR="#4a5560">\u2202 {text}</FONT>>'
+                    attrs["tooltip"] = dot_string(
+                        f"local derivative d({v.op})/d(operand {position})"
+                    )
+                if (p, v, position) in hl_edges:
+                    attrs.update(color=style.HIGHLIGHT, penwidth="2.5")
+                edges.append((self.ids[p], op, attrs))
+        for neuron, sub in neuron_graphs.items():
+            neuron_parent[neuron].subgraph(sub)
+        for layer in layer_graphs.values():
+            g.subgraph(layer)
+        for tail, head, attrs in edges:
+            g.edge(tail, head, **attrs)
+        if legend:
+            kinds = [k for k in style.KINDS if any(self.kind(v) == k for v in visible)]
+            g.node("legend", label=style.legend_label(kinds, self.show_grad), shape="plain")
+        return g
+
+
+def _cluster(name: str, label: str, level: str) -> graphviz.Digraph:
+    sub = graphviz.Digraph(name=name)
+    sub.attr(
+        label=f'<<FONT POINT-SIZE="11" COLOR="{style.MUTED}">{html(label)}</FONT>>',
+        labeljust="l",
+        style="rounded,filled",
+        fillcolor=style.CLUSTER_FILL[level],
+        color=style.CLUSTER_BORDER,
+    )
+    return sub
+
+
+def _short_neuron(name: str) -> str:
+    layer = collapsing.layer_of(name)
+    return name[len(layer) + 1 :] if layer else name
+
+
+def _highlight(highlight) -> tuple[Value | None, set]:
+    """(node, {(parent, child, position)}) to mark: from a Value or a backward Step."""
+    if highlight is None:
+        return None, set()
+    if isinstance(highlight, Value):
+        return highlight, set()
+    node = highlight.node
+    return node, {(node, t.child, t.position) for t in highlight.terms}

@@ -1,0 +1,30 @@
+"""Inline pictures in Jupyter: a ``Value`` displays as the SVG of its graph.
+
+``Value._repr_svg_`` calls ``repr_svg``.  Returning None makes Jupyter fall back to the text
+repr, which is what happens when no renderer is installed or the graph is too large to draw
+even with its neurons collapsed; a notebook never shows a traceback for displaying a number.
+"""
+
+from __future__ import annotations
+
+from ..value import Value
+
+MAX_NODES = 200  # smaller than draw's default: an inline picture should fit the page
+
+
+def repr_svg(value: Value) -> str | None:
+    """The SVG text of value's graph (both views), or None to fall back to the text repr."""
+    from .dot import GraphTooLargeError, draw
+    from .render import RendererNotFoundError, RenderError, find_renderer
+
+    if find_renderer() is None:
+        return None
+    for collapse in (None, "neuron"):
+        try:
+            drawing = draw(value, view="both", collapse=collapse, max_nodes=MAX_NODES)
+            return drawing.svg()
+        except GraphTooLargeError:
+            continue
+        except (RenderError, RendererNotFoundError):
+            return None
+    return None

@@ -1,0 +1,133 @@
+"""Turning DOT text into SVG/PNG: which program renders, and writing graph files.
+
+The renderer is found on every call (so installing Graphviz mid-session just works): a real
+Graphviz ``dot`` on PATH first, otherwise the pip-only ``graphviz-pure`` (a dot-compatible
+command).  Either is run with the DOT text on stdin and ``-Tsvg``/``-Tpng``.  With neither, a
+``RendererNotFoundError`` says how to install one.  DOT text itself never needs a renderer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+FORMATS = ("dot", "svg", "png", "pdf")  # what write_graph and save accept
+RENDERERS = ("dot", "graphviz-pure")  # looked up on PATH in this order
+TIMEOUT = 300  # seconds; a drawing under max_nodes renders in well under one
+
+INSTALL_HINT = (
+    "Rendering SVG or PNG needs Graphviz's `dot` program, which was not found on PATH. "
+    "Install it with one of:\n"
+    "    apt-get install graphviz                 (Debian, Ubuntu)\n"
+    "    brew install graphviz                    (macOS)\n"
+    "    conda install -c conda-forge graphviz    (conda)\n"
+    "    pip install graphviz-pure                (no system package; provides `graphviz-pure`)\n"
+    "or write DOT text instead (format 'dot', or drawing.source), which needs no program."
+)
+
+
+class RendererNotFoundError(RuntimeError):
+    """Neither Graphviz's ``dot`` nor ``graphviz-pure`` is on PATH."""
+
+
+class RenderError(RuntimeError):
+    """The renderer ran but failed (its error output is in the message)."""
+
+
+def find_renderer() -> str | None:
+    """Path of the program that renders DOT here (``dot``, else ``graphviz-pure``), or None."""
+    for name in RENDERERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def render(source: str, fmt: str = "svg") -> bytes:
+    """Render DOT text to `fmt` ("svg", "png" or "pdf") bytes with the renderer found on PATH."""
+    if fmt not in FORMATS or fmt == "dot":
+        raise ValueError(f"cannot render to {fmt!r}; formats: svg, png, pdf")
+    program = find_renderer()
+    if program is None:
+        raise RendererNotFoundError(INSTALL_HINT)
+    try:
+        done = subprocess.run(
+            [program, f"-T{fmt}"],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderError(
+            f"{os.path.basename(program)} took over {TIMEOUT} s; draw fewer nodes "
+            "(collapse='neuron', one sample instead of a batch)"
+        ) from None
+    except OSError as exc:
+        raise RenderError(f"could not run {program}: {exc}") from None
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
+        raise RenderError(f"{os.path.basename(program)} -T{fmt} failed: {message}")
+    return done.stdout
+
+
+def svg(source: str) -> str:
+    """DOT text rendered to SVG text."""
+    return render(source, "svg").decode("utf-8")
+
+
+def _output(drawing_or_root, draw_options: dict):
+    """A finished drawing as it is, or a Value (or list of Values) drawn with draw_options."""
+    if hasattr(drawing_or_root, "source"):  # a graphviz graph (our Drawing is one)
+        draw_options = {k: v for k, v in draw_options.items() if k != "view"}
+        if draw_options:
+            raise TypeError(f"{', '.join(draw_options)}: options of draw(), not of a drawing")
+        return drawing_or_root
+    from .dot import draw
+
+    return draw(drawing_or_root, **draw_options)
+
+
+def write_graph(
+    root,
+    path: str | os.PathLike,
+    view: str = "both",
+    formats: Sequence[str] = ("dot", "svg"),
+    **draw_options,
+) -> list[Path]:
+    """Draw root and write ``<path>.<fmt>`` for each format; returns the paths in that order.
+
+    `path` has no suffix (``out/forward`` gives ``out/forward.dot``, ``out/forward.svg``);
+    draw_options go to ``draw``.  The DOT file is written even if rendering then fails.
+    """
+    if isinstance(formats, str):
+        formats = (formats,)
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    drawing = _output(root, {"view": view, **draw_options})
+    path = Path(path)
+    written = []
+    for fmt in formats:
+        target = path.with_name(f"{path.name}.{fmt}")
+        if fmt == "dot":
+            target.write_text(drawing.source, encoding="utf-8")
+        else:
+            target.write_bytes(render(drawing.source, fmt))
+        written.append(target)
+    return written
+
+
+def save(drawing_or_root, filename: str | os.PathLike, **draw_options) -> Path:
+    """Write one file, its format taken from the suffix (.dot, .svg, .png, .pdf)."""
+    filename = Path(filename)
+    fmt = filename.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"cannot tell the format of {str(filename)!r}: use a .dot, .svg, .png or .pdf suffix"
+        )
+    drawing = _output(drawing_or_root, draw_options)
+    (written,) = write_graph(drawing, filename.with_suffix(""), formats=(fmt,))
+    return written
