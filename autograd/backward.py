@@ -1,12 +1,12 @@
 """The backward pass: topological order, then the chain rule, written once.
 
-``topological_order`` lists the graph parents-first; ``_apply_chain_rule`` walks it backwards
+``_order_clearing_grads`` lists the graph parents-first; ``_apply_chain_rule`` walks it backwards
 and, for every node, asks its primitive's rule for the local vector-Jacobian product and adds
 it to each parent's gradient:
 
     dL/dparent += rule(dL/dnode, node, *parents)
 
-During a pass the nodes' ``.grad`` slots hold this pass's gradients (None = no contribution
+During a pass the nodes' ``.grad`` slots hold this pass's gradients (_UNSET = no contribution
 yet); the gradients from before are saved and put back afterwards, added to the new ones by
 ``backward()`` (accumulation, as in micrograd and PyTorch) or untouched by ``grad()``.  If the
 pass raises, every ``.grad`` is restored, so nothing is left half-changed.
@@ -23,41 +23,77 @@ from .mode import enable_grad, state
 from .value import Constant, Value, as_float, describe_call
 
 
-def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
-    """Every Value the roots depend on, each listed after all of its parents.
+# What a node's .grad holds during a pass until its first contribution arrives.  A private
+# object, not None, so a user's `p.grad = None` (PyTorch's way to zero) is not mistaken for it.
+_UNSET = object()
 
-    Depth-first with an explicit stack (so depth is limited by memory, not by Python's
-    recursion limit).  The stack always holds a path of uses from a root down, so a parent
-    already visited cannot be on it (the graph is acyclic): it is finished.
+
+class _Cleared:
+    """The nodes of a graph whose ``.grad`` a pass has cleared to _UNSET, and what they held."""
+
+    __slots__ = ("nodes", "saved")
+
+    def __init__(self) -> None:
+        self.nodes: list[Value] = []
+        self.saved: list = []
+
+    def restore(self) -> None:
+        """Put every cleared ``.grad`` back as it was."""
+        for node, old in zip(self.nodes, self.saved, strict=True):
+            node.grad = old
+
+
+def _order_clearing_grads(roots: Iterable[Value]) -> tuple[list[Value], _Cleared]:
+    """Topological order (parents first) of everything the roots depend on, setting every
+    node's ``.grad`` to _UNSET on the way (saved in the returned _Cleared).
+
+    Depth-first with an explicit stack, so depth is limited by memory, not by Python's
+    recursion limit.  ``grad is _UNSET`` doubles as the visited mark: no set of a million nodes.
+    The stack holds a path of uses from a root down, so a visited parent cannot be on it (the
+    graph is acyclic): it is finished.
     """
-    roots = [roots] if isinstance(roots, Value) else roots
     order: list[Value] = []
-    visited: set[Value] = set()
+    cleared = _Cleared()
+    nodes, saved = cleared.nodes, cleared.saved
     for root in roots:
-        if root in visited:
-            continue
-        visited.add(root)
+        if root.grad is _UNSET:
+            continue  # a root that another root depends on
+        nodes.append(root)
+        saved.append(root.grad)
+        root.grad = _UNSET
         stack = [root]
         while stack:
             node = stack[-1]
             a = node._a
-            if a is not None and a not in visited:
-                visited.add(a)
+            if a is not None and a.grad is not _UNSET:
+                nodes.append(a)
+                saved.append(a.grad)
+                a.grad = _UNSET
                 stack.append(a)
                 continue
             b = node._b
-            if b is not None and b not in visited:
-                visited.add(b)
+            if b is not None and b.grad is not _UNSET:
+                nodes.append(b)
+                saved.append(b.grad)
+                b.grad = _UNSET
                 stack.append(b)
                 continue
             order.append(stack.pop())  # both parents finished
+    return order, cleared
+
+
+def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
+    """Every Value the roots depend on, each listed after all of its parents."""
+    roots = [roots] if isinstance(roots, Value) else list(roots)
+    order, cleared = _order_clearing_grads(roots)
+    cleared.restore()
     return order
 
 
 def _apply_chain_rule(order: list[Value], create_graph: bool) -> None:
     """Propagate the roots' gradients (already in .grad) to every node of `order`.
 
-    Expects every other node's .grad to be None.  Runs the rules on floats, or on Values
+    Expects every other node's .grad to be _UNSET.  Runs the rules on floats, or on Values
     (recorded, so differentiable again) with create_graph; Constants reach rules as numbers.
     This loop runs once per node of every backward pass, hence the unrolled operands.
     """
@@ -88,28 +124,28 @@ def _apply_chain_rule(order: list[Value], create_graph: bool) -> None:
         if b is not None:
             if anomaly:
                 _check_finite(gb, node)
-            b.grad = gb if b.grad is None else b.grad + gb
+            b.grad = gb if b.grad is _UNSET else b.grad + gb
         if anomaly:
             _check_finite(ga, node)
-        a.grad = ga if a.grad is None else a.grad + ga
+        a.grad = ga if a.grad is _UNSET else a.grad + ga
 
 
-def _run_pass(roots: Sequence[Value], seeds: Sequence, create_graph: bool) -> tuple[list, list]:
-    """One backward pass.  Returns (order, saved): the nodes, and their .grad from before."""
-    order = topological_order(roots)
-    saved = [node.grad for node in order]
-    for node in order:
-        node.grad = None
-    for root, seed in zip(roots, seeds, strict=True):
-        root.grad = seed if root.grad is None else root.grad + seed
+def _run_pass(roots: Sequence[Value], seeds: Sequence, create_graph: bool) -> tuple[list, _Cleared]:
+    """One backward pass: afterwards each node's .grad holds this pass's gradient.
+
+    Returns the nodes in topological order and what their .grad held before; if the pass
+    raises, every .grad is restored first.
+    """
+    order, cleared = _order_clearing_grads(roots)
     try:
+        for root, seed in zip(roots, seeds, strict=True):
+            root.grad = seed if root.grad is _UNSET else root.grad + seed
         with enable_grad() if create_graph else _nothing():
             _apply_chain_rule(order, create_graph)
     except BaseException:
-        for node, old in zip(order, saved, strict=True):
-            node.grad = old
+        cleared.restore()
         raise
-    return order, saved
+    return order, cleared
 
 
 class _nothing:
@@ -142,20 +178,20 @@ def backward(root: Value, grad=1.0, create_graph: bool = False) -> None:
     """Add d(root)/d(node) * grad to the ``.grad`` of every node root depends on."""
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value, got {type(root).__name__}")
-    order, saved = _run_pass([root], [_seed(grad, create_graph)], create_graph)
-    for node, old in zip(order, saved, strict=True):
-        # Keep the new gradient itself where the old one is 0 (rather than 0.0 + new, which
-        # under create_graph would add a node to every gradient graph).  A Value is truthy.
-        if old:
-            node.grad = old + node.grad
+    _, cleared = _run_pass([root], [_seed(grad, create_graph)], create_graph)
+    if any(cleared.saved):  # after zero_grad() all are 0.0: nothing to add back
+        for node, old in zip(cleared.nodes, cleared.saved, strict=True):
+            # Keep the new gradient itself where the old one is 0 (rather than 0.0 + new,
+            # which under create_graph would add a node to every gradient graph).
+            if old:
+                node.grad = old + node.grad
 
 
 def backpropagate(roots: Sequence[Value], seeds: Sequence, create_graph: bool = False) -> dict:
     """{node: d(sum of seed * root)/d(node)} for every node the roots depend on; .grad untouched."""
-    order, saved = _run_pass(list(roots), list(seeds), create_graph)
+    order, cleared = _run_pass(list(roots), list(seeds), create_graph)
     grads = {node: node.grad for node in order}
-    for node, old in zip(order, saved, strict=True):
-        node.grad = old
+    cleared.restore()
     return grads
 
 
