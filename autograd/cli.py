@@ -15,6 +15,7 @@ from . import __version__
 # name -> module holding `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS: dict[str, str] = {
     "lecture": "nn.lecture",
+    "draw": "autograd.viz.command",
 }
 
 

@@ -1,37 +1,41 @@
 """Pictures of computation graphs: forward values, gradients, and why each gradient is what it is.
 
 Only reads a graph (``data``, ``grad``, ``op``, ``parents``, ``label``); the engine never
-imports this package, so graphviz is loaded only when something is drawn.  Modules:
-``dot`` (``draw``: the Digraph), ``style`` (colours, shapes, legend), ``escape`` (safe label
-text), ``chain`` (local derivatives and chain-rule terms), ``collapse`` (nn parameters, neuron
-and layer clusters, collapsed neurons), ``steps`` (step-through backward), ``render`` (finding
-``dot`` or ``graphviz-pure``, writing files: ``autograd.viz.render.write_graph``), ``jupyter``
-(inline SVG).
+imports this package.  Modules: ``dot`` (``draw``: the Digraph), ``style`` (colours, shapes,
+legend), ``escape`` (safe label text), ``chain`` (local derivatives and chain-rule terms),
+``collapse`` (nn parameters, neuron and layer clusters, collapsed neurons), ``steps``
+(step-through backward), ``render`` (finding ``dot`` or ``graphviz-pure``, writing files:
+``render.write_graph``), ``jupyter`` (inline SVG), ``expr`` and ``command`` (``chainrule draw``).
+The names below load their module on first use, so importing this package (or running an
+unrelated ``chainrule`` command) does not import graphviz.
 """
 
-from .dot import MAX_NODES, VIEWS, Drawing, GraphTooLargeError, draw, draw_dot
-from .render import (
-    RendererNotFoundError,
-    RenderError,
-    find_renderer,
-    save,
-    write_graph,
-)
-from .steps import Step, backward_steps, render_steps
+from __future__ import annotations
 
-__all__ = [
-    "draw",
-    "draw_dot",
-    "Drawing",
-    "GraphTooLargeError",
-    "MAX_NODES",
-    "VIEWS",
-    "RendererNotFoundError",
-    "RenderError",
-    "find_renderer",
-    "save",
-    "write_graph",
-    "Step",
-    "backward_steps",
-    "render_steps",
-]
+import importlib
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "draw": "dot",
+    "draw_dot": "dot",
+    "Drawing": "dot",
+    "GraphTooLargeError": "dot",
+    "MAX_NODES": "dot",
+    "VIEWS": "dot",
+    "RendererNotFoundError": "render",
+    "RenderError": "render",
+    "find_renderer": "render",
+    "save": "render",
+    "write_graph": "render",
+    "Step": "steps",
+    "backward_steps": "steps",
+    "render_steps": "steps",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

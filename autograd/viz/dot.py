@@ -107,13 +107,15 @@ def draw(
     rankdir: str = "LR",
     highlight=None,
     title: str | None = None,
+    grad_scale: float | None = None,
 ) -> Drawing:
     """The graph behind root (a Value or several) as a ``graphviz.Digraph``.
 
     ``model`` (an ``nn`` Module) or ``params`` (Values or (name, Value) pairs) say which leaves
     are parameters; without them, leaves named like nn's parameters (``...w.0``, ``...b``) are.
     ``highlight`` marks a node (or a backward ``Step``: its node and the edges its terms came
-    along).  Raises ``GraphTooLargeError`` past ``max_nodes`` boxes.
+    along).  ``grad_scale``: the |grad| drawn darkest (default: the largest shown; fix it to
+    compare pictures).  Raises ``GraphTooLargeError`` past ``max_nodes`` boxes.
     """
     roots = [root] if isinstance(root, Value) else list(root)
     if not roots or not all(isinstance(r, Value) for r in roots):
@@ -125,7 +127,8 @@ def draw(
     order = topological_order(roots)
     uses = chain.uses(order)
     s = collapsing.analyse(order, uses, model=model, params=params, collapse=collapse)
-    visible = [v for v in order if v not in s.hidden]
+    folded = _folded_constants(order, uses)
+    visible = [v for v in order if v not in s.hidden and v not in folded]
     boxes = sum(1 if v.is_leaf or v in s.collapsed else 2 for v in visible)
     if boxes > max_nodes:
         hint = (
@@ -138,12 +141,37 @@ def draw(
             "or raise max_nodes (dot may then take minutes)"
         )
     known = _gradients(roots, order, grads)
-    return _Builder(roots, order, uses, s, view, known, edge_derivatives, chain_rule).build(
-        visible, clusters, legend, rankdir, highlight, title
-    )
+    builder = _Builder(roots, order, uses, s, view, known, edge_derivatives, chain_rule)
+    if grad_scale is not None:
+        builder.scale = float(grad_scale)
+    return builder.build(visible, folded, clusters, legend, rankdir, highlight, title)
 
 
 draw_dot = draw  # micrograd's name
+
+
+# ops whose second operand is a plain number that reads best inside the op: x**2, LeakyReLU(0.1)
+_FOLDED_LABELS = {"pow": "**{:g}", "leaky_relu": "LeakyReLU({:g})"}
+
+
+def _folded_constants(order: list[Value], uses) -> set[Value]:
+    """Constants shown inside their op's label (a pow's exponent, a leaky_relu's slope)."""
+    return {
+        v
+        for v in order
+        if isinstance(v, Constant)
+        and len(uses[v]) == 1
+        and uses[v][0][1] == 1
+        and uses[v][0][0].op in _FOLDED_LABELS
+    }
+
+
+def _op_label(v: Value) -> str:
+    template = _FOLDED_LABELS.get(v.op)
+    b = v.parents[1] if len(v.parents) == 2 else None
+    if template and isinstance(b, Constant):
+        return template.format(b.data)
+    return v.primitive.symbol
 
 
 def _gradients(roots: list[Value], order: list[Value], grads) -> dict[Value, float]:
@@ -277,7 +305,7 @@ class _Builder:
 
     # ---- the whole graph -------------------------------------------------------------------
 
-    def build(self, visible, clusters, legend, rankdir, highlight, title) -> Drawing:
+    def build(self, visible, folded, clusters, legend, rankdir, highlight, title) -> Drawing:
         g = Drawing(
             name="chainrule",
             graph_attr={
@@ -339,7 +367,7 @@ class _Builder:
             op = f"{vid}op"
             box.node(
                 op,
-                label=dot_string(v.primitive.symbol),
+                label=dot_string(_op_label(v)),
                 shape="ellipse",
                 style="filled",
                 fillcolor=style.OP_FILL,
@@ -353,6 +381,8 @@ class _Builder:
             edges.append((op, vid, {}))
             derivatives = chain.local_derivatives(v) if self.edge_derivatives else ()
             for position, p in enumerate(v.parents):
+                if p in folded:
+                    continue
                 attrs = {}
                 if derivatives and not isinstance(p, Constant):
                     d = derivatives[position]

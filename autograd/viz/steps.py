@@ -79,10 +79,13 @@ def render_steps(
     """
     from .dot import draw
     from .render import write_graph
+    from .style import grad_scale
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     steps = list(backward_steps(root))
+    # one colour scale for every frame, so a colour means the same number throughout
+    draw_options.setdefault("grad_scale", grad_scale(s.grad for s in steps))
     width = max(3, len(str(len(steps))))
     grads: dict[Value, float] = {}
     written = []

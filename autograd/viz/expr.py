@@ -1,0 +1,244 @@
+"""Safe arithmetic expressions for ``chainrule draw``: parsed with ``ast``, checked, then built.
+
+Only a whitelist is accepted: numbers, input names, ``+ - * / **``, unary minus (and plus) and
+calls of the functions in ``FUNCTIONS``.  The whole tree is checked before anything is
+evaluated, so attribute access, ``__import__``, lambdas, comprehensions, subscripts, strings,
+keywords, over-long or deeply nested input are refused with an ``ExpressionError`` and nothing
+runs.  A valid expression is built from ``Value`` operations only (numbers become ``Constant``
+leaves), so it is computed by the engine and can be drawn and differentiated.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+
+from ..value import Constant, Value
+
+MAX_LENGTH = 2000  # characters
+MAX_DEPTH = 60  # nesting of the syntax tree
+MAX_NODES = 1000  # syntax-tree nodes
+
+# name -> (number of arguments, how to apply it); leaky_relu's optional slope is a number
+FUNCTIONS = {
+    "exp": (1, Value.exp),
+    "log": (1, Value.log),
+    "sqrt": (1, Value.sqrt),
+    "tanh": (1, Value.tanh),
+    "sigmoid": (1, Value.sigmoid),
+    "relu": (1, Value.relu),
+    "leaky_relu": ((1, 2), Value.leaky_relu),
+    "step": (1, Value.step),
+    "sin": (1, Value.sin),
+    "cos": (1, Value.cos),
+    "abs": (1, abs),
+}
+_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# what a refused construct is called in the error message
+_REFUSED = {
+    ast.Attribute: "attribute access (a.b)",
+    ast.Subscript: "subscripts (a[b])",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "conditional expressions",
+    ast.NamedExpr: "assignment (:=)",
+    ast.Starred: "*args",
+    ast.JoinedStr: "f-strings",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+}
+
+
+class ExpressionError(ValueError):
+    """The expression or its inputs are not accepted (the message says why)."""
+
+
+def parse(text: str) -> ast.Expression:
+    """Parse and check text; ExpressionError for anything outside the whitelist."""
+    if not isinstance(text, str):
+        raise ExpressionError("the expression must be a string")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is too long ({len(text)} > {MAX_LENGTH} characters)")
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"not a valid expression: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("the expression is too deeply nested") from None
+    _check(tree)
+    return tree
+
+
+def _check(tree: ast.Expression) -> None:
+    """Walk the tree with an explicit stack (depth and size bounded) and refuse what isn't allowed."""
+    stack = [(tree.body, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"the expression is nested too deeply (over {MAX_DEPTH} levels)")
+        if count > MAX_NODES:
+            raise ExpressionError(f"the expression is too large (over {MAX_NODES} parts)")
+        children: list[ast.AST] = []
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise ExpressionError(f"only numbers are allowed as literals, not {node.value!r}")
+        elif isinstance(node, ast.Name):
+            _check_name(node.id)
+            if node.id in FUNCTIONS:
+                raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
+        elif isinstance(node, ast.BinOp):
+            if type(node.op) not in _OPERATORS:
+                raise ExpressionError(
+                    f"operator {type(node.op).__name__} is not allowed; use + - * / **"
+                )
+            children = [node.left, node.right]
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                raise ExpressionError(f"unary {type(node.op).__name__} is not allowed; only -x")
+            children = [node.operand]
+        elif isinstance(node, ast.Call):
+            children = _check_call(node)
+        else:
+            what = _REFUSED.get(type(node), type(node).__name__)
+            raise ExpressionError(f"not allowed in an expression: {what}")
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _check_name(name: str) -> None:
+    if name.startswith("_"):
+        raise ExpressionError(f"names starting with _ are not allowed: {name}")
+
+
+def _check_call(node: ast.Call) -> list[ast.AST]:
+    if not isinstance(node.func, ast.Name):
+        raise ExpressionError("only the known functions can be called, by name: " + _known())
+    name = node.func.id
+    _check_name(name)
+    if name not in FUNCTIONS:
+        raise ExpressionError(f"unknown function {name}; known: {_known()}")
+    if node.keywords:
+        raise ExpressionError(f"{name}() takes no keyword arguments")
+    arity = FUNCTIONS[name][0]
+    allowed = arity if isinstance(arity, tuple) else (arity,)
+    if len(node.args) not in allowed:
+        counts = " or ".join(map(str, allowed))
+        raise ExpressionError(f"{name}() takes {counts} argument(s), got {len(node.args)}")
+    if name == "leaky_relu" and len(node.args) == 2 and not _is_number(node.args[1]):
+        raise ExpressionError("leaky_relu's slope must be a number, as in leaky_relu(x, 0.1)")
+    return list(node.args)
+
+
+def _is_number(node: ast.AST) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
+
+
+def _known() -> str:
+    return ", ".join(FUNCTIONS)
+
+
+def names(tree: ast.Expression) -> list[str]:
+    """The input names the expression uses, in order of first appearance."""
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    first: dict[str, tuple[int, int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and id(node) not in called:
+            where = (node.lineno, node.col_offset)
+            first[node.id] = min(first.get(node.id, where), where)
+    return sorted(first, key=first.__getitem__)
+
+
+def parse_inputs(assignments: list[str]) -> dict[str, float]:
+    """``["x=2", "w=-3"]`` -> {"x": 2.0, "w": -3.0}; ExpressionError naming a bad one."""
+    values: dict[str, float] = {}
+    for item in assignments:
+        name, sep, number = item.partition("=")
+        name = name.strip()
+        if not sep or not _NAME.match(name):
+            raise ExpressionError(f"inputs look like name=number, got {item!r}")
+        _check_name(name)
+        if name in FUNCTIONS:
+            raise ExpressionError(f"{name} is a function name, not an input")
+        if name in values:
+            raise ExpressionError(f"input {name} is given twice")
+        try:
+            value = float(number)
+        except ValueError:
+            raise ExpressionError(f"input {name}: {number!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ExpressionError(f"input {name} must be a finite number, got {number!r}")
+        values[name] = value
+    return values
+
+
+def build(text: str, inputs: dict[str, float]) -> tuple[Value, dict[str, Value]]:
+    """The expression as a Value graph over labelled input Values: (result, {name: input})."""
+    tree = parse(text)
+    used = names(tree)
+    missing = [n for n in used if n not in inputs]
+    extra = [n for n in inputs if n not in used]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing input value(s): {', '.join(missing)}")
+        if extra:
+            parts.append(f"input(s) not in the expression: {', '.join(extra)}")
+        raise ExpressionError("; ".join(parts))
+    leaves = {n: Value(inputs[n], label=n) for n in used}
+    result = _evaluate(tree.body, leaves)
+    if not isinstance(result, Value):
+        result = Constant(result)
+    return result, leaves
+
+
+def _evaluate(node: ast.AST, leaves: dict[str, Value]):
+    """The checked tree as Values (recursion is bounded by MAX_DEPTH)."""
+    if isinstance(node, ast.Constant):
+        return Constant(float(node.value))
+    if isinstance(node, ast.Name):
+        return leaves[node.id]
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, leaves)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        a, b = _evaluate(node.left, leaves), _evaluate(node.right, leaves)
+        op = type(node.op)
+        if op is ast.Pow and isinstance(b, Constant):
+            return a**b.data  # x ** n: the exponent stays a number (micrograd's x**2)
+        return {
+            ast.Add: lambda: a + b,
+            ast.Sub: lambda: a - b,
+            ast.Mult: lambda: a * b,
+            ast.Div: lambda: a / b,
+            ast.Pow: lambda: a**b,
+        }[op]()
+    if isinstance(node, ast.Call):
+        fn = FUNCTIONS[node.func.id][1]
+        x = _evaluate(node.args[0], leaves)
+        if len(node.args) == 2:  # leaky_relu's slope, a plain number
+            slope = node.args[1]
+            sign = (
+                -1.0 if isinstance(slope, ast.UnaryOp) and isinstance(slope.op, ast.USub) else 1.0
+            )
+            number = slope.operand if isinstance(slope, ast.UnaryOp) else slope
+            return fn(x, sign * float(number.value))
+        return fn(x)
+    raise ExpressionError(f"{type(node).__name__} is not allowed")  # unreachable after _check
