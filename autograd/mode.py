@@ -15,6 +15,11 @@ class _Mode:
     grad_enabled: bool = True  # record parents on new Values
     anomaly: bool = False  # raise on the first NaN or infinity in forward or backward
     tracing: bool = False  # autograd.trace is recording: data-dependent control flow is an error
+    checks: bool = False  # derived: no_grad or detect_anomaly is on (ops take the general path)
+
+    def __setattr__(self, name: str, value: bool) -> None:
+        object.__setattr__(self, name, value)
+        object.__setattr__(self, "checks", not self.grad_enabled or self.anomaly)
 
 
 state = _Mode()

@@ -239,27 +239,32 @@ _new = object.__new__
 
 
 def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
-    """Run prim's forward on the operands' data and record the result (unless under no_grad)."""
+    """Run prim's forward on the operands' data and record the result in the graph."""
     try:
         data = prim.forward(a.data) if b is None else prim.forward(a.data, b.data)
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _forward_error(prim, (a,) if b is None else (a, b), exc) from None
-    if state.anomaly and not math.isfinite(data):
-        operands = (a,) if b is None else (a, b)
-        raise FloatingPointError(
-            f"detect_anomaly: {describe_call(prim, operands)} produced {data} in forward"
-        )
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if state.grad_enabled:
-        out._prim = prim
-        out._a = a
-        out._b = b
-    else:
-        out._prim = out._a = out._b = None
+    out._prim = prim
+    out._a = a
+    out._b = b
+    if state.checks:  # no_grad or detect_anomaly is on
+        _apply_modes(out)
     return out
+
+
+def _apply_modes(out: Value) -> None:
+    """detect_anomaly: refuse a NaN or infinity; no_grad: forget how `out` was made."""
+    if state.anomaly and not math.isfinite(out.data):
+        raise FloatingPointError(
+            f"detect_anomaly: {describe_call(out._prim, out.parents)} produced {out.data} "
+            "in forward"
+        )
+    if not state.grad_enabled:
+        out._prim = out._a = out._b = None
 
 
 def _constant(x) -> Constant | None:
