@@ -84,9 +84,12 @@ def build_network(activation: str = "linear", bias: bool = False) -> MLP:
 
 def loss_of(model: MLP) -> tuple[list[Value], Value, Value]:
     """Hidden outputs, y_hat and L = 1/2 (y_hat - y)^2 for the slide's sample."""
-    h = model.layers[0](X)
+    x = [Value(xi, label=f"x{i}") for i, xi in enumerate(X)]
+    h = model.layers[0](x)
     y_hat = model.layers[1](h)
-    return h, y_hat, mse(y_hat, Y, half=True)
+    loss = mse(y_hat, Value(Y, label="y"), half=True)
+    loss.label = "L"
+    return h, y_hat, loss
 
 
 def parameter_table(model: MLP) -> dict[str, list]:
