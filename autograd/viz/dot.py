@@ -244,7 +244,8 @@ class _Builder:
         if label:
             cells.append(f"<B>{html(label)}</B>")
         if v in self.s.collapsed:
-            cells.append(f'<FONT POINT-SIZE="10">{html(v.primitive.symbol)}</FONT>')
+            activation = "linear" if v.op == "add" else _op_label(v)  # a bare sum: no activation
+            cells.append(f'<FONT POINT-SIZE="10">{html(activation)}</FONT>')
         if self.show_data or constant:
             cells.append(f"data {style.number(v.data)}")
         grad_cell = None
@@ -319,6 +320,10 @@ class _Builder:
             node_attr={"fontname": style.FONT, "fontsize": "12", "fontcolor": style.TEXT_COLOUR},
             edge_attr={"color": style.EDGE_COLOUR, "arrowsize": "0.7", "fontname": style.FONT},
         )
+        if self.s.collapsed:
+            # little crossing minimisation: a layer's neurons then stay in index order (they are
+            # declared that way), where dot would rotate them to save a crossing or two
+            g.attr(mclimit="0.01")
         if title:
             g.attr(label=f"<<B>{html(title)}</B>>", labelloc="t", fontsize="16")
         hl_node, hl_edges = _highlight(highlight)
