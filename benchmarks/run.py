@@ -47,6 +47,8 @@ ENGINES = ("chainrule", "micrograd")
 ALPHA = 1e-4  # the demo's L2 weight
 N_SAMPLES = 100  # the demo's moons
 SEED = 1337  # the demo notebook seeds numpy and random with 1337
+SRC_ENV = "CHAINRULE_BENCH_SRC"  # where workers import chainrule from (set by the orchestrator)
+PACKAGES = ("autograd", "nn")
 
 
 # =============================================================================================
@@ -69,8 +71,9 @@ def load_engine(name: str) -> Engine:
 
         return Engine(name, Value, MLP)
     if name in ("chainrule", "tape"):
-        if REPO not in sys.path:
-            sys.path.insert(0, REPO)
+        src = os.environ.get(SRC_ENV, REPO)  # the run's copy of autograd/ and nn/, or the tree
+        if src not in sys.path:
+            sys.path.insert(0, src)
         import autograd
 
         try:
@@ -801,22 +804,41 @@ def git_facts() -> str:
     return text
 
 
-def source_digest() -> str:
+def source_digest(base: str = REPO) -> str:
     """A hash of the engine's and nn's source files, to notice edits made during a run."""
     import hashlib
 
     h = hashlib.sha1()
-    for package in ("autograd", "nn"):
-        root = os.path.join(REPO, package)
+    for package in PACKAGES:
+        root = os.path.join(base, package)
         for dirpath, dirnames, filenames in sorted(os.walk(root)):
             dirnames.sort()
             for name in sorted(filenames):
                 if name.endswith(".py"):
                     path = os.path.join(dirpath, name)
-                    h.update(path.encode())
+                    h.update(os.path.relpath(path, base).encode())
                     with open(path, "rb") as f:
                         h.update(f.read())
     return h.hexdigest()[:12]
+
+
+def snapshot_sources() -> str:
+    """Copy autograd/ and nn/ to a temporary folder that the workers import from.
+
+    Others edit the engine while a run goes on; measuring a copy taken at the start keeps every
+    repeat on the same code (and a half-saved edit cannot crash a worker).
+    """
+    import shutil
+
+    dest = tempfile.mkdtemp(prefix="chainrule-bench-")
+    for package in PACKAGES:
+        if os.path.isdir(os.path.join(REPO, package)):
+            shutil.copytree(
+                os.path.join(REPO, package),
+                os.path.join(dest, package),
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+    return dest
 
 
 def machine_facts() -> dict:
@@ -973,6 +995,13 @@ def orchestrate(args) -> int:
     data = make_data()
     facts = machine_facts()
     digest_before = source_digest()
+    snapshot = None
+    if not args.live:
+        snapshot = snapshot_sources()
+        os.environ[SRC_ENV] = snapshot  # inherited by every worker
+        facts["commit"] += (
+            f"; measured a copy of autograd/ and nn/ taken at the start (digest {digest_before})"
+        )
     print(
         f"# chainrule vs micrograd — {facts['cpu']}, {facts['cores']}, Python "
         f"{platform.python_version()}, commit {facts['commit']}",
@@ -982,7 +1011,7 @@ def orchestrate(args) -> int:
     for name in selected:
         w = WORKLOADS[name]
         reps = repeats_for(name, args)
-        finished = set()  # engines whose result cannot change with repeats (errors)
+        finished = set()  # engines whose result cannot change with repeats (RecursionError, n/a)
         for rep in range(reps):
             order = list(w.engines) if rep % 2 == 0 else list(reversed(w.engines))
             for engine in order:
@@ -1001,10 +1030,17 @@ def orchestrate(args) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-                if "error" in result:
+                if "error" in result and not result["error"].startswith(("crashed", "timeout")):
                     finished.add(engine)
     elapsed = time.time() - t_start
-    if source_digest() != digest_before:
+    if snapshot is not None:
+        import shutil
+
+        shutil.rmtree(snapshot, ignore_errors=True)
+        os.environ.pop(SRC_ENV, None)
+        if source_digest() != digest_before:
+            facts["commit"] += " (the working tree changed during the run; the copy did not)"
+    elif source_digest() != digest_before:
         facts["commit"] += (
             "; **autograd/ or nn/ changed during the run**: repeats may have measured different code"
         )
@@ -1110,6 +1146,12 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write every raw measurement as JSON")
     parser.add_argument(
         "--timeout", type=float, default=1800, help="seconds per subprocess (default 1800)"
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="import chainrule from the working tree in every worker, instead of a copy of "
+        "autograd/ and nn/ taken at the start of the run",
     )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.add_argument(
