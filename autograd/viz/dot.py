@@ -117,7 +117,7 @@ def draw(
     along).  ``grad_scale``: the |grad| drawn darkest (default: the largest shown; fix it to
     compare pictures).  Raises ``GraphTooLargeError`` past ``max_nodes`` boxes.
     """
-    roots = [root] if isinstance(root, Value) else list(root)
+    roots = [root] if isinstance(root, Value) else list(root) if _iterable(root) else []
     if not roots or not all(isinstance(r, Value) for r in roots):
         raise TypeError("draw() needs a Value or a list of Values")
     if view not in VIEWS:
@@ -148,6 +148,10 @@ def draw(
 
 
 draw_dot = draw  # micrograd's name
+
+
+def _iterable(x) -> bool:
+    return isinstance(x, Iterable) and not isinstance(x, (str, bytes))
 
 
 # ops whose second operand is a plain number that reads best inside the op: x**2, LeakyReLU(0.1)
@@ -296,9 +300,11 @@ class _Builder:
 
     def tooltip(self, v: Value) -> graphviz.quoting.NoHtml:
         parts = [v.label or (f"{v.op} result" if v.op else "leaf"), f"data = {v.data!r}"]
-        if v in self.known:
+        if not self.show_grad or isinstance(v, Constant):
+            pass
+        elif v in self.known:
             parts.append(f"grad = {self.known[v]!r}")
-        elif not isinstance(v, Constant):
+        else:
             parts.append("grad not computed")
         if v in self.s.collapsed:
             parts.append(f"one node for the {self.s.size_of[v]} nodes of this neuron")
@@ -330,14 +336,15 @@ class _Builder:
         layer_graphs: dict[str, graphviz.Digraph] = {}
         neuron_graphs: dict[str, graphviz.Digraph] = {}
         neuron_parent: dict[str, graphviz.Digraph] = {}  # where each neuron cluster nests
+        collapsed_names = set(self.s.collapsed.values())
 
         def container(v: Value) -> tuple[graphviz.Digraph, str | None]:
             """The (sub)graph v's boxes go in, and the neuron cluster's name (for short labels)."""
             if not clusters:
                 return g, None
             neuron = v.label if v in self.s.collapsed else self.s.neuron_of.get(v)
-            if neuron is None:
-                return g, None
+            if neuron is None or (v not in self.s.collapsed and neuron in collapsed_names):
+                return g, None  # (a parameter of a collapsed neuron also used elsewhere)
             layer = collapsing.layer_of(neuron)
             parent = g
             if layer is not None:

@@ -1,7 +1,8 @@
 """Escaping user text (labels, names) for the two kinds of DOT strings the drawings use.
 
 Node and cluster labels are HTML-like labels (``<...>``), parsed by Graphviz as XML: ``&``,
-``<``, ``>`` and quotes become entities, a newline becomes ``<BR/>``.  Tooltips are ordinary
+``<``, ``>`` and quotes become entities, a newline becomes ``<BR/>`` and a backslash is doubled
+(Graphviz expands ``\\N``, ``\\G`` even there).  Tooltips are ordinary
 quoted DOT strings, where a backslash starts an escape (``\\N``, ``\\l``) and a quote ends the
 string, so both are escaped.  In both, characters XML cannot carry (control characters, lone
 surrogates, U+FFFE/U+FFFF) are shown as visible ``\\uXXXX`` text, so no label can end a string
@@ -33,7 +34,17 @@ def visible(text: str) -> str:
     return "".join(out)
 
 
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\n": "<BR/>"}
+# Graphviz also reads escapes such as \N (the node's name) and \G inside HTML labels, after
+# decoding entities, so a backslash is doubled rather than written as an entity.
+_HTML = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    "'": "&#39;",
+    "\n": "<BR/>",
+    "\\": "\\\\",
+}
 
 
 def html(text: str) -> str:

@@ -1,0 +1,183 @@
+"""Rendering: SVG and PNG really produced, files written, the renderer found (dot, else
+graphviz-pure), the message when there is none, and Jupyter's inline SVG."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from autograd import Value
+from autograd.viz import (
+    GraphTooLargeError,
+    RendererNotFoundError,
+    RenderError,
+    draw,
+    find_renderer,
+    jupyter,
+    render,
+    save,
+    write_graph,
+)
+
+needs_renderer = pytest.mark.skipif(find_renderer() is None, reason="no Graphviz renderer")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def neuron():
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
+    o = (x * w + b).tanh()
+    o.label = "o"
+    o.backward()
+    return o
+
+
+def svg_texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg)  # also proves the SVG is well-formed XML
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
+@pytest.fixture
+def no_renderer(monkeypatch):
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+
+
+# --------------------------------------------------------------------------------------------
+# Real output
+# --------------------------------------------------------------------------------------------
+
+
+@needs_renderer
+def test_svg_is_rendered_and_shows_the_numbers():
+    texts = svg_texts(draw(neuron(), edge_derivatives=True).svg())
+    for expected in ("x", "data 2.0000", "grad -1.5029", "tanh", "\u2202 -3", "legend"):
+        assert expected in texts, expected
+
+
+@needs_renderer
+def test_png_is_rendered(tmp_path):
+    (path,) = write_graph(neuron(), tmp_path / "g", formats=("png",))
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@needs_renderer
+def test_write_graph_writes_each_format_in_order(tmp_path):
+    paths = write_graph(neuron(), tmp_path / "graph.v1", view="gradient", formats=("svg", "dot"))
+    assert paths == [tmp_path / "graph.v1.svg", tmp_path / "graph.v1.dot"]
+    assert paths[0].read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert paths[1].read_text() == draw(neuron(), view="gradient").source
+
+
+def test_write_graph_dot_needs_no_renderer(tmp_path, no_renderer):
+    (path,) = write_graph(neuron(), tmp_path / "g", formats=("dot",))
+    assert path.read_text().startswith("digraph")
+
+
+def test_write_graph_refuses_unknown_formats(tmp_path):
+    with pytest.raises(ValueError, match="unknown format 'gif'"):
+        write_graph(neuron(), tmp_path / "g", formats=("gif",))
+
+
+@needs_renderer
+def test_save_takes_the_format_from_the_suffix(tmp_path):
+    assert save(neuron(), tmp_path / "a.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert save(draw(neuron()), tmp_path / "a.png").read_bytes().startswith(b"\x89PNG")
+    assert save(neuron(), tmp_path / "a.dot").read_text().startswith("digraph")
+    with pytest.raises(ValueError, match="suffix"):
+        save(neuron(), tmp_path / "a.jpeg")
+
+
+@needs_renderer
+def test_drawing_pipe_and_render_use_our_renderer(tmp_path):
+    drawing = draw(neuron())
+    assert drawing.pipe("svg").lstrip().startswith((b"<?xml", b"<svg"))
+    assert drawing.pipe("svg", encoding="utf-8").lstrip().startswith(("<?xml", "<svg"))
+    target = drawing.render(tmp_path / "r", format="png")
+    assert target.endswith("r.png") and (tmp_path / "r").read_text() == drawing.source
+    assert open(target, "rb").read().startswith(b"\x89PNG")
+
+
+def test_a_renderer_error_carries_its_message():
+    if find_renderer() is None:
+        pytest.skip("no Graphviz renderer")
+    with pytest.raises(RenderError, match="failed"):
+        render.render("digraph { a -> }", "svg")
+
+
+# --------------------------------------------------------------------------------------------
+# Finding a renderer
+# --------------------------------------------------------------------------------------------
+
+
+def test_dot_is_preferred_then_graphviz_pure(monkeypatch):
+    found = {"dot": "/usr/bin/dot", "graphviz-pure": "/venv/bin/graphviz-pure"}
+    monkeypatch.setattr(render.shutil, "which", found.get)
+    assert find_renderer() == "/usr/bin/dot"
+    del found["dot"]
+    assert find_renderer() == "/venv/bin/graphviz-pure"
+
+
+@needs_renderer
+def test_graphviz_pure_is_run_the_same_way(monkeypatch):
+    real_dot = shutil.which("dot") or shutil.which("graphviz-pure")
+    monkeypatch.setattr(
+        render.shutil, "which", lambda name: real_dot if name == "graphviz-pure" else None
+    )
+    assert svg_texts(draw(neuron()).svg())
+
+
+def test_no_renderer_says_how_to_get_one(no_renderer, tmp_path):
+    with pytest.raises(RendererNotFoundError) as info:
+        draw(neuron()).svg()
+    message = str(info.value)
+    for hint in (
+        "apt-get install graphviz",
+        "brew install graphviz",
+        "conda install -c conda-forge graphviz",
+        "pip install graphviz-pure",
+    ):
+        assert hint in message
+    assert isinstance(info.value, RuntimeError)
+    for attempt in (
+        lambda: write_graph(neuron(), tmp_path / "g", formats=("dot", "svg")),
+        lambda: draw(neuron()).pipe("png"),
+        lambda: draw(neuron()).render(tmp_path / "r"),
+        lambda: save(neuron(), tmp_path / "x.png"),
+    ):
+        with pytest.raises(RendererNotFoundError, match="apt-get"):
+            attempt()
+    assert (tmp_path / "g.dot").exists()  # the DOT file is written before rendering
+
+
+def test_no_renderer_is_not_graphviz_executable_not_found(no_renderer):
+    import graphviz
+
+    with pytest.raises(RendererNotFoundError) as info:
+        draw(neuron()).pipe("svg")
+    assert not isinstance(info.value, graphviz.ExecutableNotFound)
+
+
+# --------------------------------------------------------------------------------------------
+# Jupyter
+# --------------------------------------------------------------------------------------------
+
+
+@needs_renderer
+def test_a_value_displays_as_svg_in_jupyter():
+    svg = neuron()._repr_svg_()
+    assert "grad -1.5029" in svg_texts(svg)
+    bundle = draw(neuron())._repr_mimebundle_()
+    assert "grad -1.5029" in svg_texts(bundle["image/svg+xml"])
+
+
+def test_value_falls_back_to_its_repr_without_a_renderer(no_renderer):
+    assert neuron()._repr_svg_() is None
+
+
+@needs_renderer
+def test_value_too_large_even_collapsed_falls_back(monkeypatch):
+    monkeypatch.setattr(jupyter, "MAX_NODES", 3)
+    assert neuron()._repr_svg_() is None
+    with pytest.raises(GraphTooLargeError):
+        draw(neuron(), max_nodes=3)
