@@ -1,0 +1,268 @@
+# %% [markdown]
+# # 1. The worked example, one step at a time
+#
+# The backpropagation lecture trains a tiny network by hand: two inputs, two hidden units, one
+# output, linear activations and no bias. This notebook redoes that calculation with chainrule.
+#
+# You will:
+#
+# 1. run the **forward pass** and get the slide's numbers: $h = [0.99, 0.95]$, $\hat y = 2.162$;
+# 2. compute the **loss** $L = \tfrac12(\hat y - y)^2 = 0.675122$;
+# 3. work out every gradient **by hand with the chain rule** and put it beside what `backward()`
+#    found;
+# 4. look at the **forward graph** and the **gradient graph** that `autograd.draw` makes of the
+#    same calculation;
+# 5. take one step of gradient descent and see what the learning rate does.
+#
+# The same numbers come out of the command `chainrule lecture`. Here we go through them one line
+# at a time.
+
+# %%
+# %matplotlib inline
+import warnings
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, without Jupyter widgets
+
+import autograd
+import nn
+from autograd import Value, no_grad
+
+# %% [markdown]
+# ## The network and its numbers
+#
+# One sample, $\mathbf x = [2, 3]$, with target $y = 1$. The weights are
+#
+# $$
+# \mathbf W^{(1)} = \begin{bmatrix} -0.78 & 0.13 \\ 0.85 & 0.23 \end{bmatrix}, \qquad
+# \mathbf W^{(2)} = \begin{bmatrix} 1.8 \\ 0.40 \end{bmatrix},
+# $$
+#
+# where $w^{(1)}_{ij}$ connects input $i$ to hidden unit $j$, and $w^{(2)}_j$ connects hidden
+# unit $j$ to the output. Every number becomes a `Value`. A `Value` keeps its number in `.data`,
+# and it also remembers which operation produced it. The labels are only there so the pictures
+# can name each node.
+
+# %%
+x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
+y = Value(1.0, label="y")
+
+w1_11, w1_12 = Value(-0.78, label="w1_11"), Value(0.13, label="w1_12")
+w1_21, w1_22 = Value(0.85, label="w1_21"), Value(0.23, label="w1_22")
+w2_1, w2_2 = Value(1.8, label="w2_1"), Value(0.40, label="w2_2")
+weights = [w1_11, w1_12, w1_21, w1_22, w2_1, w2_2]
+
+# %% [markdown]
+# ## Forward pass
+#
+# A linear unit just outputs its weighted sum:
+#
+# $$h_j = \sum_i x_i\, w^{(1)}_{ij}, \qquad \hat y = \sum_j w^{(2)}_j\, h_j .$$
+
+# %%
+h1 = x1 * w1_11 + x2 * w1_21
+h2 = x1 * w1_12 + x2 * w1_22
+h1.label, h2.label = "h1", "h2"
+
+y_hat = w2_1 * h1 + w2_2 * h2
+y_hat.label = "y_hat"
+
+print(f"h1    = 2 × (-0.78) + 3 × 0.85 = {h1.data:.4f}")
+print(f"h2    = 2 × 0.13   + 3 × 0.23 = {h2.data:.4f}")
+print(f"y_hat = 1.8 × h1 + 0.40 × h2  = {y_hat.data:.4f}")
+
+# %% [markdown]
+# ## Loss
+#
+# The slide uses the squared error with a factor $\tfrac12$. The $\tfrac12$ is there so that the
+# derivative comes out as $\hat y - y$ with no 2 in front.
+
+# %%
+error = y_hat - y
+error.label = "y_hat - y"
+L = 0.5 * error**2
+L.label = "L"
+print(f"L = 1/2 (y_hat - y)^2 = 1/2 × {error.data:.4f}^2 = {L.data:.6f}")
+
+# %% [markdown]
+# ## The chain rule by hand
+#
+# $L$ depends on a weight only through the nodes between them. The chain rule multiplies the
+# derivatives along that path. Every path starts with $\partial L / \partial \hat y = \hat y - y$.
+#
+# **Output layer.** $\hat y$ depends on $w^{(2)}_j$ through the term $w^{(2)}_j h_j$, so
+#
+# $$\frac{\partial L}{\partial w^{(2)}_j}
+#   = \frac{\partial L}{\partial \hat y}\,\frac{\partial \hat y}{\partial w^{(2)}_j}
+#   = (\hat y - y)\, h_j
+#   = (\hat y - y) \sum_i x_i\, w^{(1)}_{ij}.$$
+#
+# **Hidden layer.** $w^{(1)}_{ij}$ reaches $\hat y$ only through $h_j$:
+#
+# $$\frac{\partial L}{\partial w^{(1)}_{ij}}
+#   = \frac{\partial L}{\partial \hat y}\,\frac{\partial \hat y}{\partial h_j}\,
+#     \frac{\partial h_j}{\partial w^{(1)}_{ij}}
+#   = (\hat y - y)\, w^{(2)}_j\, x_i .$$
+#
+# We evaluate these formulas with plain floats, so the engine plays no part in them.
+
+# %%
+e = y_hat.data - y.data  # dL/dy_hat
+x = [x1.data, x2.data]
+w2 = [w2_1.data, w2_2.data]
+h = [h1.data, h2.data]
+
+by_hand = {
+    "w1_11": e * w2[0] * x[0],
+    "w1_12": e * w2[1] * x[0],
+    "w1_21": e * w2[0] * x[1],
+    "w1_22": e * w2[1] * x[1],
+    "w2_1": e * h[0],
+    "w2_2": e * h[1],
+}
+
+# %% [markdown]
+# ## ...and by `backward()`
+#
+# `L.backward()` walks the graph from $L$ back to the leaves. At each node it multiplies the
+# gradient arriving from above by that node's local derivative. It stores $\partial L/\partial v$
+# in `v.grad` for every node $v$.
+
+# %%
+L.backward()
+
+print(f"{'weight':<7}{'backward()':>12}{'by hand':>12}{'difference':>13}")
+for w in weights:
+    print(f"{w.label:<7}{w.grad:>12.6f}{by_hand[w.label]:>12.6f}{w.grad - by_hand[w.label]:>13.1e}")
+
+# %% [markdown]
+# They agree exactly. `backward()` multiplies the same numbers the formulas do: the gradient
+# arriving at a node times that node's local derivative. (In bigger graphs the sums can come out
+# in a different order, and then the last digit, around $10^{-16}$, may differ.)
+#
+# A gradient also tells you what happens when you nudge a weight a little. Move $w^{(1)}_{21}$
+# by $\varepsilon$ and $L$ should change by about $\varepsilon \cdot \partial L/\partial
+# w^{(1)}_{21}$. We recompute the loss under `no_grad()`, which does the arithmetic without
+# recording a graph.
+
+
+# %%
+def loss_now() -> float:
+    """The forward pass again, with the weights as they are now."""
+    with no_grad():
+        hidden1 = x1 * w1_11 + x2 * w1_21
+        hidden2 = x1 * w1_12 + x2 * w1_22
+        return (0.5 * (w2_1 * hidden1 + w2_2 * hidden2 - y) ** 2).data
+
+
+eps = 1e-6
+before = loss_now()
+w1_21.data += eps
+after = loss_now()
+w1_21.data -= eps
+print(f"(L(w + eps) - L(w)) / eps = {(after - before) / eps:.5f}")
+print(f"backward() said             {w1_21.grad:.5f}")
+
+# %% [markdown]
+# `autograd.gradcheck` runs this test on every input at once, using central differences.
+
+# %%
+autograd.gradcheck(
+    lambda w11, w12, w21, w22, v1, v2: (
+        0.5 * (v1 * (2 * w11 + 3 * w21) + v2 * (2 * w12 + 3 * w22) - 1) ** 2
+    ),
+    [w.data for w in weights],
+)
+
+# %% [markdown]
+# ## The forward graph
+#
+# `autograd.draw` draws the graph that the forward pass recorded. Each box is a `Value`, with
+# its label and data. Each ellipse is the operation that produced the box to its right. Inputs
+# are green, parameters (the weights, passed as `params`) orange, constants dashed. The loss,
+# where `backward()` started, has a thick purple border.
+
+# %%
+autograd.draw(L, view="forward", params=weights)
+
+# %% [markdown]
+# ## The gradient graph
+#
+# The same graph again, with gradients in place of data. Blue means a positive gradient and red
+# a negative one, and a darker colour means a larger magnitude. Two options show where each
+# number comes from:
+#
+# * `edge_derivatives=True` writes the **local derivative** on each edge (∂ output / ∂ this
+#   input of the op);
+# * `chain_rule=True` writes each node's gradient as **upstream gradient × local derivative**,
+#   summed over every place the node is used.
+#
+# Look at `w1_21`: its line reads `grad = 2.092 × 3`. Here 2.092 is the gradient of `h1`, and
+# it equals $(\hat y - y)\,w^{(2)}_1 = 1.162 \times 1.8$. The 3 is $x_2$. Together that is the
+# hand formula $(\hat y - y)\,w^{(2)}_1\,x_2$. The inputs `x1` and `x2` are used twice each
+# (once by each hidden unit), so their gradients are sums of two terms.
+
+# %%
+autograd.draw(L, view="gradient", params=weights, edge_derivatives=True, chain_rule=True)
+
+# %% [markdown]
+# ## The same network from `nn`
+#
+# `nn.MLP.from_weights` builds this network from the two matrices. It uses the slide's
+# convention: `W[i][j]` is the weight from input $i$ to unit $j$. Its parameters end up with the
+# same gradients. The helper `nn.functional.mse(..., half=True)` is the slide's
+# $\tfrac12(\hat y - y)^2$.
+
+# %%
+model = nn.MLP.from_weights(
+    [[[-0.78, 0.13], [0.85, 0.23]], [[1.8], [0.40]]],
+    activation="linear",
+    output_activation="linear",
+)
+loss = nn.functional.mse(model([2.0, 3.0]), 1.0, half=True)
+loss.backward()
+
+print(model)
+print(f"loss = {loss.data:.6f}")
+for name, p in model.named_parameters():
+    print(f"  {name:<18} grad {p.grad:9.6f}")
+
+# %% [markdown]
+# The names follow the model's structure. For example, `layers.0.neurons.1.w.0` is the weight
+# from input 1 ($x_1$) into hidden neuron 2. Python counts from 0 and the slide counts from 1.
+#
+# ## One step of gradient descent
+#
+# Now each weight moves against its gradient: $w \leftarrow w - \alpha\, \partial L/\partial
+# w$. How far it moves depends on the learning rate $\alpha$. We try a few rates, starting each
+# time from the slide's weights.
+
+# %%
+start = {w: w.data for w in weights}
+
+for lr in (0.1, 0.05, 0.01):
+    for w in weights:
+        w.data = start[w] - lr * w.grad
+    print(f"lr = {lr:<5} L: {L.data:.6f} -> {loss_now():.6f}")
+
+for w in weights:  # back to the slide's weights
+    w.data = start[w]
+
+# %% [markdown]
+# A step of 0.1 overshoots and the loss goes up, from 0.68 to 7.3. The gradients are large
+# (up to 6.3), so 0.1 × 6.3 moves a weight much too far. A step of 0.01 cuts the loss to about
+# 0.2. The gradient gives the direction of the update. How far to go along it is our choice.
+# Notebook 5 comes back to learning rates and how to change them during training.
+#
+# ## Exercise
+#
+# The slide's next step adds **bias terms**: one $b^{(1)}_j$ for each hidden unit, plus
+# $b^{(2)}$ at the output.
+#
+# 1. Give them values (for example $b^{(1)} = [0.1, -0.2]$, $b^{(2)} = 0.05$) and redo the
+#    forward pass with biases.
+# 2. Before you run `backward()`, write down $\partial L/\partial b^{(2)}$ and
+#    $\partial L/\partial b^{(1)}_j$ with the chain rule. Hint: $\partial h_j / \partial
+#    b^{(1)}_j = 1$.
+# 3. Check your formulas against `backward()` and against `chainrule lecture --bias`.
+# 4. Try `chainrule lecture --activation sigmoid`. Where does $\sigma'(z_j)$ show up in the
+#    hidden layer's formula?
