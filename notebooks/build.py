@@ -10,8 +10,9 @@ pictures without running anything.  ``tests/test_notebooks.py`` checks the two n
     python notebooks/build.py 03 05      # the ones whose names start with 03 or 05
     python notebooks/build.py --no-run   # convert only (no outputs): quick check of the cells
 
-Cell ids are derived from the notebook's name and the cell's position, and no timing metadata
-is recorded, so rebuilding an unchanged notebook gives the same file (up to the figures' bytes).
+Cell ids are derived from the notebook's name and the cell's position, no timing metadata is
+recorded and memory addresses are dropped from text reprs, so rebuilding an unchanged notebook
+gives the same file (up to the figures' bytes).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ SOURCES = HERE / "src"
 CODE_MARK = "# %%"
 MARKDOWN_MARK = "# %% [markdown]"
 MAGIC = re.compile(r"^# %[A-Za-z]")  # a commented IPython magic, not a cell marker
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+(?=>)")  # in default reprs: <Figure ... at 0x7f...>
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 TIMEOUT = 300  # seconds per cell; a notebook is meant to run in under a minute in all
 
@@ -99,10 +101,20 @@ def execute(nb: nbformat.NotebookNode) -> float:
     return time.perf_counter() - start
 
 
+def _stable(nb: nbformat.NotebookNode) -> None:
+    """Drop memory addresses from text reprs (``<Drawing at 0x7f...>``): same run, same file."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/plain")
+            if text:
+                output["data"]["text/plain"] = ADDRESS.sub("", text)
+
+
 def build(script: Path, run: bool = True) -> float | None:
     """Convert script, run it (unless run=False) and write the .ipynb; returns the run time."""
     nb = to_notebook(script)
     seconds = execute(nb) if run else None
+    _stable(nb)
     nbformat.write(nb, notebook_path(script))
     return seconds
 
