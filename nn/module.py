@@ -18,7 +18,7 @@ import json
 import math
 import numbers
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
@@ -54,10 +54,23 @@ class Module:
                     yield f"{attr}.{i}", child
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every submodule, depth first, with dotted names ("" for self)."""
-        yield prefix, self
-        for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+        """This module and every submodule, depth first, with dotted names ("" for self).
+
+        A module reachable by two paths is listed once, under its first name (as in PyTorch).
+        """
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [
+                (f"{name}.{child_name}" if name else child_name, child)
+                for child_name, child in module.named_children()
+            ]
+            stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
         """This module and every submodule, depth first."""
@@ -75,11 +88,17 @@ class Module:
                     yield f"{attr}.{i}", v
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """(dotted name, Value) for every parameter, in a fixed order (micrograd's: w then b)."""
-        out = []
+        """(dotted name, Value) for every parameter, in a fixed order (micrograd's: w then b).
+
+        A Value shared by two modules (tied weights) is listed once, under its first name, so
+        an optimizer steps it once per step.
+        """
+        out, seen = [], set()
         for prefix, module in self.named_modules():
             for name, p in module._own_parameters():
-                out.append((f"{prefix}.{name}" if prefix else name, p))
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    out.append((f"{prefix}.{name}" if prefix else name, p))
         return out
 
     def parameters(self) -> list[Value]:
@@ -114,8 +133,8 @@ class Module:
     def load_state_dict(self, state: Mapping[str, float], strict: bool = True) -> IncompatibleKeys:
         """Copy numbers into the parameters; everything is checked first, nothing changes on error.
 
-        ``strict=True`` needs exactly this model's names; ``strict=True`` loads the names both
-        share and returns the missing and unexpected ones.
+        ``strict=True`` needs exactly this model's names; ``strict=False`` loads the names both
+        share.  Either way the missing and unexpected names are returned.
         """
         if not isinstance(state, Mapping):
             raise TypeError(
@@ -136,7 +155,12 @@ class Module:
                 raise ValueError(
                     f"state_dict[{name!r}] must be a real number, got {type(number).__name__}: {number!r}"
                 )
-            number = float(number)
+            try:
+                number = float(number)
+            except OverflowError:  # an int beyond the float range, e.g. 10**400
+                raise ValueError(
+                    f"state_dict[{name!r}] is an integer too large for a float: parameters must be finite"
+                ) from None
             if not math.isfinite(number):
                 raise ValueError(f"state_dict[{name!r}] is {number}: parameters must be finite")
             updates.append((params[name], number))
@@ -154,28 +178,26 @@ class Module:
             )
         document = {"format": FILE_FORMAT, "model": self._summary(), "parameters": state}
         text = json.dumps(document, indent=1)  # floats are written with repr: exact round trip
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        _write_atomically(os.fspath(path), text)
 
     def load(self, path: str | os.PathLike) -> None:
         """Load parameters saved by ``save``; a damaged or mismatched file changes nothing."""
         path = os.fspath(path)
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            raw = f.read()
         try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
+            document = json.loads(raw.decode("utf-8"), object_pairs_hook=_refuse_duplicates)
+        except UnicodeDecodeError:
+            raise ValueError(f"cannot load {path!r}: not a text file (not UTF-8)") from None
+        except _DuplicateName as exc:
+            raise ValueError(
+                f"cannot load {path!r}: {exc} (a damaged or hand-edited file)"
+            ) from None
+        except RecursionError:
+            raise ValueError(
+                f"cannot load {path!r}: not a chainrule model file (nested too deeply)"
+            ) from None
+        except ValueError as exc:  # JSONDecodeError, or an integer too long to read
             raise ValueError(f"cannot load {path!r}: not valid JSON ({exc})") from None
         if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
             raise ValueError(
@@ -211,6 +233,55 @@ class Module:
             for name, child in self.named_children():
                 lines.append(f"  ({name}): {child!r}".replace("\n", "\n  "))
         return "\n".join(lines)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write text to path through a temporary file in the same folder and a rename.
+
+    os.replace is atomic on POSIX and Windows, so a reader (or a crash) sees either the old file
+    or the new one, never half of it.  The temporary file is opened with mode 0o666, so the umask
+    gives the result the same permissions as any file this process creates.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(
+        folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    )
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        try:
+            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(dir_fd)
+
+
+class _DuplicateName(ValueError):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    """json's object hook: a name given twice means a damaged or hand-edited file."""
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateName(f"the name {key!r} appears twice")
+        document[key] = value
+    return document
 
 
 def _mismatch(missing: list[str], unexpected: list[str], given: int) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 
 import pytest
 
@@ -161,3 +163,65 @@ def test_a_custom_module_finds_its_parts_and_relabels_them():
     assert model([1.0, 2.0])[1].parents[1].label == "heads.1"
     assert "(heads.0): Neuron(3, tanh)" in repr(model)
     assert repr(model).startswith("TwoHeads(18 parameters)")
+
+
+def replace_first_bias(text: str, raw: str) -> str:
+    """The saved text with the first bias entry replaced by the raw JSON text `raw`."""
+    return text.replace('"layers.0.neurons.0.b": 0.0', raw)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: b"\xff\xfe\x00" + b, "not a text file"),
+        (lambda b: b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (lambda b: b"9" * 5000, "not valid JSON"),
+        (
+            lambda b: replace_first_bias(
+                b.decode(), '"layers.0.neurons.0.b": 0.0, "layers.0.neurons.0.b": 2.0'
+            ).encode(),
+            "'layers.0.neurons.0.b' appears twice",
+        ),
+        (
+            lambda b: replace_first_bias(
+                b.decode(), '"layers.0.neurons.0.b": ' + "9" * 400
+            ).encode(),
+            "too large for a float",
+        ),
+    ],
+)
+def test_unreadable_file_is_refused_with_a_value_error_and_model_unchanged(
+    tmp_path, damage, message
+):
+    path = tmp_path / "m.json"
+    model(1).save(path)
+    path.write_bytes(damage(path.read_bytes()))
+    m = model(0)
+    before = m.state_dict()
+    with pytest.raises(ValueError, match=message):
+        m.load(path)
+    assert m.state_dict() == before
+
+
+def test_saved_file_gets_the_usual_permissions_not_the_temporary_files(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "m.json"
+        model().save(path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_shared_parameters_and_modules_are_listed_once():
+    class Tied(nn.Module):
+        def __init__(self):
+            self.encoder = nn.Neuron(2, "tanh", seed=0)
+            self.again = self.encoder  # the same module under a second name
+            self.extra = [self.encoder.w[0]]  # and one of its weights
+            self.relabel()
+
+    tied = Tied()
+    assert [name for name, _ in tied.named_modules()] == ["", "encoder"]
+    assert [name for name, _ in tied.named_parameters()] == ["extra.0", "encoder.w.1", "encoder.b"]
+    assert len(tied.parameters()) == 3 and tied.num_parameters() == 3
