@@ -2,12 +2,12 @@
 
 * ``Perceptron``: a threshold unit y = step(w.x + b) trained with Rosenblatt's rule
   w <- w + a (t - y) x, one sample at a time.  It converges whenever the classes are linearly
-  separable (AND, OR) and cycles for ever otherwise (XOR), which ``train`` reports.
+  separable (AND, OR) and cycles for ever otherwise (XOR), which ``fit`` reports.
 * ``Adaline``: the same unit trained on its linear output y = w.x + b with the Widrow-Hoff
   (LMS) rule w <- w + a (t - y) x: the SGD step for the loss 1/2 (t - y)^2.
-* ``xor_network``: two threshold units (AND, OR) feeding a third (OR and not AND) with hand-set
-  weights, the network of the lecture's XOR figure (Geron, Figure 10-6); no rule above can learn
-  it, because step has derivative 0 and the perceptron rule has no error signal for hidden units.
+* ``xor_network``: the lecture's multilayer perceptron for XOR: two threshold units, OR and
+  NAND, feeding a third, AND.  Nothing above can learn it: step has derivative 0 everywhere, and
+  the perceptron rule has no error signal for a hidden unit.  Backprop with smooth units can.
 
 Weights are Values, so these models draw like any other; the rules update ``.data`` directly.
 """
@@ -74,6 +74,7 @@ class Perceptron(_LinearUnit):
         super().__init__(nin, lr, seed)  # seed None: start from zero weights
 
     def __call__(self, x: Sequence) -> Value:
+        """The unit's 0/1 output step(w.x + b) (step(0) = 1) for one input vector."""
         return self.net(x).step()
 
     def fit(self, X: ArrayLike, t: ArrayLike, epochs: int = 100) -> RuleResult:
@@ -105,6 +106,7 @@ class Adaline(_LinearUnit):
         super().__init__(nin, lr, seed)
 
     def __call__(self, x: Sequence) -> Value:
+        """The unit's linear output w.x + b for one input vector."""
         return self.net(x)
 
     def predict(self, x: Sequence, threshold: float = 0.5) -> int:
@@ -112,8 +114,11 @@ class Adaline(_LinearUnit):
         return int(self(x).data >= threshold)
 
     def fit(self, X: ArrayLike, t: ArrayLike, epochs: int = 50, tol: float = 1e-10) -> RuleResult:
-        """LMS updates sample by sample; errors[k] = mean (t - y)^2 after epoch k; stops when
-        an epoch changes that by at most `tol`."""
+        """LMS updates sample by sample, epoch after epoch, until the mean squared error settles.
+
+        errors[k] is the mean (t - y)^2 after epoch k; training stops when an epoch changes it
+        by at most `tol`.
+        """
         X, t = _data(X, t)
         errors = []
         for epoch in range(1, epochs + 1):
@@ -133,19 +138,24 @@ class Adaline(_LinearUnit):
         )
 
 
-# Geron's XOR network (Hands-On Machine Learning, Figure 10-6), W[i][j] = input i -> unit j:
-# hidden unit 0 fires for x1 + x2 >= 1.5 (AND), unit 1 for x1 + x2 >= 0.5 (OR);
-# the output fires for OR - AND >= 0.5: OR but not AND, i.e. XOR.
-XOR_WEIGHTS = ([[1.0, 1.0], [1.0, 1.0]], [[-1.0], [1.0]])
-XOR_BIASES = ([-1.5, -0.5], [-0.5])
+# The lecture's XOR network (feedforward-networks lecture, after Minsky and Papert).  Its figure
+# gives each unit weights and a threshold theta: the unit fires when its weighted sum reaches
+# theta, i.e. step(w.x - theta) with step(0) = 1, so the bias is -theta.
+#   hidden unit 0, OR:   weights +1, +1, theta +1  (fires unless x = (0, 0))
+#   hidden unit 1, NAND: weights -1, -1, theta -1  (fires unless x = (1, 1))
+#   output, AND:         weights +1, +1, theta +2  (fires when both hidden units do)
+# OR and NAND are both 1 exactly when x1 != x2: XOR.  W[i][j] = weight from input i to unit j.
+XOR_WEIGHTS = ([[1.0, -1.0], [1.0, -1.0]], [[1.0], [1.0]])
+XOR_THRESHOLDS = ([1.0, -1.0], [2.0])
+XOR_BIASES = tuple([-theta for theta in layer] for layer in XOR_THRESHOLDS)
 
 
 def xor_network() -> MLP:
-    """The hand-wired XOR network: threshold units (Value.step) AND and OR feeding a third."""
+    """The lecture's hand-wired XOR network: threshold units (Value.step) OR and NAND, then AND."""
     return MLP.from_weights(XOR_WEIGHTS, XOR_BIASES, activation="step", output_activation="step")
 
 
-def _data(X, t) -> tuple[list[list[float]], list[float]]:
+def _data(X: ArrayLike, t: ArrayLike) -> tuple[list[list[float]], list[float]]:
     X, t = np.asarray(X, dtype=float), np.asarray(t, dtype=float)
     if X.ndim != 2 or len(X) != len(t):
         raise ValueError(

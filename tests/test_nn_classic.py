@@ -71,13 +71,34 @@ def test_adaline_classifies_and_by_thresholding_its_linear_output():
     assert [adaline.predict(x) for x in X.tolist()] == [0, 0, 0, 1]
 
 
-def test_hand_wired_xor_network_of_threshold_units():
+def test_hand_wired_xor_network_is_the_lectures_or_and_nand_feeding_and():
     net = nn.xor_network()
     X, t = data.truth_table("xor")
     assert [net(x).data for x in X.tolist()] == t.tolist()
     hidden = [[h.data for h in net.layers[0](x)] for x in X.tolist()]
-    assert hidden == [[0, 0], [0, 1], [0, 1], [1, 1]]  # unit 0 is AND, unit 1 is OR
+    assert hidden == [[0, 1], [1, 1], [1, 1], [1, 0]]  # unit 0 is OR, unit 1 is NAND
+    # the figure's numbers: weights +1 +1 and thresholds +1 (OR), -1 -1 and -1 (NAND),
+    # +1 +1 and +2 (AND); a threshold theta is a bias of -theta
+    assert net.state_dict() == {
+        "layers.0.neurons.0.w.0": 1.0,
+        "layers.0.neurons.0.w.1": 1.0,
+        "layers.0.neurons.0.b": -1.0,
+        "layers.0.neurons.1.w.0": -1.0,
+        "layers.0.neurons.1.w.1": -1.0,
+        "layers.0.neurons.1.b": 1.0,
+        "layers.1.neurons.0.w.0": 1.0,
+        "layers.1.neurons.0.w.1": 1.0,
+        "layers.1.neurons.0.b": -2.0,
+    }
     assert net([1, 0]).op == "step"
+    assert [h.op for h in net.layers[0]([1, 0])] == ["step", "step"]
+
+
+def test_hand_wired_xor_network_gives_backprop_no_signal():
+    net = nn.xor_network()
+    loss = nn.functional.mse(net([1.0, 0.0]), 0.0)  # wrong on purpose: target 0 for XOR = 1
+    loss.backward()
+    assert loss.data == 1.0 and all(p.grad == 0.0 for p in net.parameters())
 
 
 def test_xor_is_then_learned_by_backprop_with_a_small_mlp():
