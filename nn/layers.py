@@ -14,6 +14,8 @@ import math
 import numbers
 import random
 from collections.abc import Callable, Sequence
+from random import Random
+from types import ModuleType
 
 from autograd import Value
 
@@ -24,7 +26,7 @@ INITS = ("micrograd", "xavier", "he", "zeros")
 _INIT_ALIASES = {"uniform": "micrograd", "glorot": "xavier", "kaiming": "he"}
 
 
-def init_weights(scheme: str, nin: int, nout: int, rng) -> list[float]:
+def init_weights(scheme: str, nin: int, nout: int, rng: Random | ModuleType) -> list[float]:
     """One neuron's nin starting weights (nout = the layer's width, for Xavier's fan-out).
 
     micrograd: uniform(-1, 1).  Xavier/Glorot: uniform(-a, a), a = sqrt(6 / (nin + nout)), which
@@ -46,20 +48,20 @@ def init_weights(scheme: str, nin: int, nout: int, rng) -> list[float]:
     raise ValueError(f"unknown init {scheme!r}; valid: {valid}")
 
 
-def _rng(seed: int | None, rng):
+def _rng(seed: int | None, rng: Random | None) -> Random | ModuleType:
     """The random source: an explicit one, a seeded one, or Python's global ``random`` (micrograd)."""
     if rng is not None:
         return rng
     return random if seed is None else random.Random(seed)
 
 
-def _count(n, what: str) -> int:
+def _count(n: object, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
     return int(n)
 
 
-def _inputs(x, n: int) -> Sequence:
+def _inputs(x: Sequence | Value | float, n: int) -> Sequence:
     """x as a sequence of n numbers or Values (a lone number or Value is fine when n == 1)."""
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
@@ -70,7 +72,18 @@ def _inputs(x, n: int) -> Sequence:
     return x
 
 
-def _activation_name(activation) -> str:
+def _micrograd_flag(activation: str | bool | Callable, nonlin: bool | None) -> str | Callable:
+    """micrograd's nonlin=True/False (also given in activation's place, as `Neuron(2, False)`)."""
+    if isinstance(activation, bool):
+        if nonlin is not None and nonlin != activation:
+            raise ValueError(f"nonlin={nonlin} contradicts the activation {activation}")
+        nonlin = activation
+    if nonlin is None:
+        return activation
+    return "relu" if nonlin else "linear"
+
+
+def _activation_name(activation: str | Callable) -> str:
     return activation if isinstance(activation, str) else getattr(activation, "__name__", "custom")
 
 
@@ -80,18 +93,17 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str | Callable[[Value], Value] = "relu",
+        activation: str | bool | Callable[[Value], Value] = "relu",
         bias: bool = True,
         *,
         nonlin: bool | None = None,
         init: str = "micrograd",
         seed: int | None = None,
-        rng=None,
+        rng: Random | None = None,
         fan_out: int = 1,
     ) -> None:
         nin = _count(nin, "nin")
-        if nonlin is not None:
-            activation = "relu" if nonlin else "linear"
+        activation = _micrograd_flag(activation, nonlin)
         if isinstance(activation, str) and activation in LAYER_ACTIVATIONS:
             raise ValueError(
                 f"{activation} acts on a whole layer's outputs, not on one neuron: use "
@@ -137,6 +149,7 @@ class Neuron(Module):
             self.b.data = _finite(b, "b")
 
     def __call__(self, x: Sequence) -> Value:
+        """The neuron's output for one input vector (numbers or Values), labelled with its name."""
         x = _inputs(x, len(self.w))
         if self.b is not None:
             act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
@@ -161,17 +174,16 @@ class Layer(Module):
         self,
         nin: int,
         nout: int,
-        activation: str | Callable = "relu",
+        activation: str | bool | Callable = "relu",
         bias: bool = True,
         *,
         nonlin: bool | None = None,
         init: str = "micrograd",
         seed: int | None = None,
-        rng=None,
+        rng: Random | None = None,
     ) -> None:
         nin, nout = _count(nin, "nin"), _count(nout, "nout")
-        if nonlin is not None:
-            activation = "relu" if nonlin else "linear"
+        activation = _micrograd_flag(activation, nonlin)
         if isinstance(activation, str) and activation in LAYER_ACTIVATIONS:
             unit_activation, self._layer_act = "linear", LAYER_ACTIVATIONS[activation]
         else:
@@ -221,6 +233,7 @@ class Layer(Module):
         return layer
 
     def __call__(self, x: Sequence) -> Value | list[Value]:
+        """Every unit's output for one input vector: a list, or one Value when nout == 1."""
         x = _inputs(x, self.nin)
         out = [n(x) for n in self.neurons]
         if self._layer_act is not None:
@@ -315,6 +328,7 @@ class MLP(Module):
         return model
 
     def __call__(self, x: Sequence) -> Value | list[Value]:
+        """The network's output for one input vector (one Value for one output unit)."""
         x = _inputs(x, self.nin)
         for layer in self.layers:
             x = layer(x)
@@ -324,13 +338,13 @@ class MLP(Module):
         return " -> ".join(map(str, self.sizes))
 
 
-def _finite(x, what: str) -> float:
+def _finite(x: object, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
         raise ValueError(f"{what} must be a finite real number, got {x!r}")
     return float(x)
 
 
-def _matrix(W, what: str) -> list[list[float]]:
+def _matrix(W: Sequence[Sequence[float]], what: str) -> list[list[float]]:
     rows = [list(row) for row in W]
     if not rows or not rows[0]:
         raise ValueError(f"{what} is empty")

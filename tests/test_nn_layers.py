@@ -76,6 +76,13 @@ def test_neuron_accepts_micrographs_nonlin_flag():
     )
 
 
+def test_neuron_and_layer_take_micrograds_flag_by_position_too():
+    assert nn.Neuron(3, False).activation == "linear" and nn.Neuron(3, True).activation == "relu"
+    assert nn.Layer(3, 2, nonlin=False).activation == "linear"
+    with pytest.raises(ValueError, match="contradicts"):
+        nn.Neuron(3, True, nonlin=False)
+
+
 def test_neuron_computes_micrograds_sum_then_activation():
     neuron = nn.Neuron.from_weights([2.0, -3.0], b=0.5, activation="relu")
     assert neuron([1.0, 1.0]).data == 0.0
