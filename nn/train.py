@@ -52,7 +52,8 @@ class History:
     step_loss: list[float] = field(default_factory=list)  # every optimizer step
     lr: list[float] = field(default_factory=list)  # the learning rate of every step
     epochs: int = 0  # epochs completed
-    stopped_early: bool = False
+    stopped_early: bool = False  # True when patience or the callback ended training
+    stop_reason: str = ""  # "", "patience" or "callback"
     best_epoch: int | None = None  # 1-based epoch with the lowest validation loss
     engine: str = "eager"
 
@@ -85,7 +86,15 @@ ACCURACY = {
 class _Problem:
     """Model, loss and penalty, with the targets laid out as columns (one-hot for classes)."""
 
-    def __init__(self, model: Module, loss, X, y, l1: float, l2: float) -> None:
+    def __init__(
+        self,
+        model: Module,
+        loss: str | Callable[..., Value],
+        X: ArrayLike,
+        y: ArrayLike,
+        l1: float,
+        l2: float,
+    ) -> None:
         self.model = model
         self.loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "loss")
         self.loss = get_loss(loss) if isinstance(loss, str) else loss
@@ -103,7 +112,7 @@ class _Problem:
         self.l1, self.l2 = l1, l2
         self.params = model.parameters()
 
-    def targets(self, y) -> np.ndarray:
+    def targets(self, y: ArrayLike) -> np.ndarray:
         """y as a float array with one column per loss target (one-hot for integer classes)."""
         y = np.asarray(y)
         if self.classes and y.ndim == 1:
@@ -180,7 +189,7 @@ class _Taped:
         self.penalty = trace(problem.penalty, 0) if problem.l1 or problem.l2 else None
         self._seeds: dict[int, np.ndarray] = {}
 
-    def _forward(self, X, T) -> np.ndarray:
+    def _forward(self, X: np.ndarray, T: np.ndarray) -> np.ndarray:
         return self.tape(np.hstack([X, T]))
 
     def step(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
@@ -207,7 +216,7 @@ class _Taped:
             return float(out[:, 0].mean()) + penalty, out[:, 1:]
 
 
-def _engine(name: str, problem: _Problem):
+def _engine(name: str, problem: _Problem) -> _Eager | _Taped:
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; valid: {', '.join(ENGINES)}")
     if name == "eager":
@@ -224,7 +233,7 @@ def _engine(name: str, problem: _Problem):
         return _Eager(problem)
 
 
-def _rows(X, what: str) -> np.ndarray:
+def _rows(X: ArrayLike, what: str) -> np.ndarray:
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
@@ -257,6 +266,7 @@ def fit(
     progress: bool = True,
     shuffle: bool = True,
     seed: int = 0,
+    callback: Callable[[History], bool | None] | None = None,
 ) -> History:
     """Train `model` on (X, y) and return the History; stops clearly if the loss turns NaN/inf.
 
@@ -266,7 +276,8 @@ def fit(
     ``val=(X_val, y_val)`` and ``patience`` epochs without a lower validation loss training
     stops, restoring the best parameters.  ``accuracy``: "auto" (from the loss: sign for
     hinge and logits, 0.5 for probabilities, argmax for classes), a function
-    (outputs, targets) -> float, or None.
+    (outputs, targets) -> float, or None.  ``callback(history)`` runs after every epoch;
+    returning True stops training there (e.g. ``lambda h: h.accuracy[-1] == 1.0``).
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
@@ -326,11 +337,14 @@ def fit(
                     waited += 1
             bar.set_postfix(shown, refresh=False)
             if patience is not None and waited >= patience:
-                history.stopped_early = True
+                history.stopped_early, history.stop_reason = True, "patience"
+                break
+            if callback is not None and callback(history):
+                history.stopped_early, history.stop_reason = True, "callback"
                 break
     finally:
         bar.close()
-    if history.stopped_early and restore_best and best_state is not None:
+    if history.stop_reason == "patience" and restore_best and best_state is not None:
         model.load_state_dict(best_state)
     return history
 

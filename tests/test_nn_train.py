@@ -47,6 +47,55 @@ def test_micrograd_demo_recipe_reaches_full_training_accuracy():
     assert np.array_equal(np.sign(nn.predict(model, X)), y)
 
 
+@pytest.mark.slow  # about 60 full-batch steps on the scalar engine: 10-30 s
+def test_micrograd_demo_recipe_reaches_full_training_accuracy_on_the_eager_engine():
+    model, X, y = demo_setup()
+
+    def every_sample_right(history):  # the reported accuracy is measured before each step
+        return history.accuracy[-1] == 1.0 and np.array_equal(
+            np.sign(nn.predict(model, X, engine="eager")), y
+        )
+
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        optimizer=nn.SGD(model, lr=optim.linear_decay(1.0, 0.1, 100)),
+        epochs=100,
+        l2=1e-4,
+        engine="eager",
+        progress=False,
+        callback=every_sample_right,  # the recipe's 100 steps, cut short at 100%
+    )
+    assert history.step_loss[0] == pytest.approx(0.8958441028683222, rel=1e-12)
+    assert history.accuracy[-1] == 1.0 and history.stop_reason == "callback"
+    assert history.epochs < 100
+    assert np.array_equal(np.sign(nn.predict(model, X, engine="eager")), y)
+
+
+def test_callback_stops_training_and_keeps_the_last_parameters():
+    X, y = data.moons(20, seed=1)
+    model = nn.MLP(2, [4, 1], seed=0)
+    seen = []
+    history = nn.fit(
+        model,
+        X,
+        data.signed(y),
+        loss="hinge",
+        epochs=10,
+        val=(X, data.signed(y)),
+        engine="tape",
+        progress=False,
+        callback=lambda h: seen.append(h.epochs) or h.epochs == 3,
+    )
+    assert seen == [1, 2, 3] and history.epochs == 3
+    assert history.stopped_early and history.stop_reason == "callback"
+    # not restored to an earlier epoch: the model is the one the last validation loss measured
+    last = np.mean(np.maximum(0, 1 - data.signed(y) * nn.predict(model, X)))
+    assert last == pytest.approx(history.val_loss[-1], rel=1e-12)
+
+
 def test_eager_and_tape_agree_step_by_step_on_the_demo_recipe():
     eager_model, eager = run_demo("eager", 4)
     tape_model, taped = run_demo("tape", 4)
