@@ -15,6 +15,8 @@ micrograd's shapes (``Neuron``, ``Layer``, ``MLP``) with PyTorch's vocabulary (`
 Note: the import name is ``nn``; this is chainrule's package, not PyTorch's ``torch.nn``.
 """
 
+from types import ModuleType
+
 from . import data, functional, optim
 from .classic import Adaline, Perceptron, xor_network
 from .layers import MLP, Layer, Neuron, init_weights
@@ -45,7 +47,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> ModuleType:
     # matplotlib takes a second to import: load nn.plot only when someone asks for it
     if name == "plot":
         import importlib

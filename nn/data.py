@@ -35,7 +35,9 @@ def truth_table(name: str) -> tuple[np.ndarray, np.ndarray]:
     return X, np.array(TRUTH_TABLES[key])
 
 
-def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator):
+def _shuffled(
+    X: np.ndarray, y: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     order = rng.permutation(len(X))
     return X[order], y[order]
 
@@ -185,7 +187,7 @@ class Batches:
         batch_size: int | None = None,
         shuffle: bool = True,
         seed: int = 0,
-    ):
+    ) -> None:
         self.X, self.y = np.asarray(X), np.asarray(y)
         if len(self.X) != len(self.y):
             raise ValueError(f"X has {len(self.X)} rows but y has {len(self.y)}")

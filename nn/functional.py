@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 Target = float | Value | Sequence
 
 
-def _value(x) -> Value:
+def _value(x: Value | float) -> Value:
     return x if isinstance(x, Value) else Value(x)
 
 
@@ -74,7 +74,7 @@ def _running_max(xs: list[Value]) -> Value:
     return m
 
 
-def _shifted(xs) -> list[Value]:
+def _shifted(xs: Sequence[Value | float]) -> list[Value]:
     xs = [_value(x) for x in xs]
     if not xs:
         raise ValueError("softmax of an empty list")
@@ -122,7 +122,7 @@ def get_activation(name: str, layer: bool = False) -> Callable:
 # ---- losses (one sample: prediction and target) ----------------------------------------
 
 
-def _pairs(pred, target) -> list[tuple[Value, object]]:
+def _pairs(pred: Value | float | Sequence, target: Target) -> list[tuple[Value, object]]:
     """(prediction, target) per output; a single Value pairs with a single target."""
     if isinstance(pred, Value) or isinstance(pred, numbers.Real):
         if isinstance(target, (list, tuple)):

@@ -56,7 +56,7 @@ def inverse_time(c1: float, c2: float) -> Schedule:
     return schedule
 
 
-def _check_positive(x, what: str) -> None:
+def _check_positive(x: object, what: str) -> None:
     if not (isinstance(x, (int, float)) and math.isfinite(x) and x > 0):
         raise ValueError(f"{what} must be a positive number, got {x!r}")
 

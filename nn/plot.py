@@ -33,8 +33,11 @@ def decision_boundary(
     margin: float = 0.25,
     ax: Axes | None = None,
 ) -> Figure:
-    """Colour the plane by the model's decision (output > threshold, or argmax for several
-    outputs) and scatter the data, coloured by label, on top."""
+    """Colour the plane by the model's decision and scatter the data, coloured by label, on top.
+
+    The decision is output > threshold for one output (0 suits hinge loss and logits, 0.5 a
+    sigmoid output), the argmax for several.
+    """
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"decision_boundary needs 2-D inputs (samples x 2), got shape {X.shape}")

@@ -52,6 +52,7 @@ def test_softmax_does_not_overflow():
     logp = F.log_softmax([Value(1000.0), Value(0.0)])
     assert [v.data for v in logp] == [0.0, -1000.0]
     assert sum(p.data for p in F.softmax([-800.0, -801.0, -805.0])) == pytest.approx(1.0)
+    assert [p.data for p in F.softmax([1000, 0])] == [1.0, 0.0]  # plain numbers too
 
 
 def test_softmax_gradient_at_large_inputs_is_finite():
