@@ -426,3 +426,22 @@ def test_constants_are_not_mistaken_for_inputs():
     source = draw(x * c).source
     line = [s for s in source.splitlines() if "data 2.5000" in s][0]
     assert 'STYLE="dashed"' in line and "grad" not in line
+
+
+def test_parameter_names_come_from_the_model_even_without_labels():
+    model = nn.MLP(2, [2, 1], seed=2)
+    for p in model.parameters():
+        p.label = ""  # names come from named_parameters(), not from labels
+    loss = model([Value(1.0, label="x0"), Value(2.0, label="x1")])
+    source = draw(loss, model=model).source
+    assert source.count("<B>w.1</B>") == 3 and source.count("<B>b</B>") == 3
+
+
+def test_params_given_as_name_value_pairs():
+    w, x = Value(0.5), Value(2.0, label="x")
+    y = w * x
+    source = draw(y, params=[("weight", w)]).source
+    line = node_line(source, "weight")
+    assert f'BORDER="{style.KINDS[style.PARAMETER][2]}"' in table_attrs(line)
+    with pytest.raises(TypeError, match="params"):
+        draw(y, params=[3.0])

@@ -27,11 +27,16 @@ class Structure:
     """What the nn labels say about a graph: parameters, neuron clusters, collapsed neurons."""
 
     params: set[Value] = field(default_factory=set)
+    names: dict[Value, str] = field(default_factory=dict)  # parameter -> its given name
     neuron_of: dict[Value, str] = field(default_factory=dict)  # internal node -> neuron name
     collapsed: dict[Value, str] = field(default_factory=dict)  # neuron output -> neuron name
     hidden: set[Value] = field(default_factory=set)  # nodes drawn inside a collapsed neuron
     inputs_of: dict[Value, list[Value]] = field(default_factory=dict)  # collapsed -> its inputs
     size_of: dict[Value, int] = field(default_factory=dict)  # collapsed -> nodes it stands for
+
+    def name(self, v: Value) -> str:
+        """The name a node is drawn with: its parameter name if one was given, else its label."""
+        return self.names.get(v, v.label)
 
 
 def layer_of(neuron: str) -> str | None:
@@ -40,8 +45,8 @@ def layer_of(neuron: str) -> str | None:
     return head if sep else None
 
 
-def _model_names(model) -> tuple[set[Value], set[str]]:
-    params = {p for _, p in model.named_parameters()}
+def _model_names(model) -> tuple[dict[Value, str], set[str]]:
+    params = {p: name for name, p in model.named_parameters()}
     neurons = {
         name
         for name, m in model.named_modules()
@@ -50,13 +55,14 @@ def _model_names(model) -> tuple[set[Value], set[str]]:
     return params, neurons
 
 
-def _given_params(params) -> set[Value]:
-    found = set()
+def _given_params(params) -> dict[Value, str]:
+    """{parameter: name} ("" when only the Value is given: its label is used)."""
+    found = {}
     for item in params:
-        value = item[1] if isinstance(item, tuple) else item
-        if not isinstance(value, Value):
+        name, value = item if isinstance(item, tuple) and len(item) == 2 else ("", item)
+        if not isinstance(value, Value) or not isinstance(name, str):
             raise TypeError(f"params must hold Values or (name, Value) pairs, got {item!r}")
-        found.add(value)
+        found[value] = name
     return found
 
 
@@ -71,20 +77,22 @@ def analyse(
     if collapse not in (None, "neuron"):
         raise ValueError(f"collapse must be None or 'neuron', got {collapse!r}")
     neuron_names: set[str] | None = None
+    named: dict[Value, str] = {}
     if model is not None:
-        found, neuron_names = _model_names(model)
-    else:
-        found = set()
+        named, neuron_names = _model_names(model)
     if params is not None:
-        found |= _given_params(params)
+        named.update(_given_params(params))
     s = Structure()
     if model is None and params is None:
-        found = {
+        s.params = {
             v
             for v in order
             if v.is_leaf and not isinstance(v, Constant) and _PARAMETER_NAME.match(v.label)
         }
-    s.params = found
+    else:
+        s.params = set(named)
+        # a name from named_parameters() (or a (name, Value) pair) is what the drawing shows
+        s.names = {v: name for v, name in named.items() if name and name != v.label}
 
     def is_neuron_output(v: Value) -> bool:
         if v.is_leaf or not v.label:
@@ -97,7 +105,7 @@ def analyse(
     instances: list[tuple[Value, set[Value]]] = []
     for out in order:
         if is_neuron_output(out):
-            members = _internal(out, is_neuron_output, s.params, position)
+            members = _internal(out, is_neuron_output, s.params, s.name, position)
             instances.append((out, members))
             for v in sorted(members, key=position.__getitem__):
                 s.neuron_of.setdefault(v, out.label)
@@ -106,10 +114,13 @@ def analyse(
     return s
 
 
-def _internal(out: Value, is_neuron_output, params: set[Value], position) -> set[Value]:
+def _internal(out: Value, is_neuron_output, params: set[Value], name_of, position) -> set[Value]:
     """The nodes between the neuron's parameters and its output `out` (out included)."""
     prefix = out.label + "."
-    mine = lambda v: v.is_leaf and v.label.startswith(prefix) and (v in params or not params)  # noqa: E731
+
+    def mine(v: Value) -> bool:
+        return v.is_leaf and name_of(v).startswith(prefix) and (v in params or not params)
+
     seen = {out}
     stack = [out]
     while stack:

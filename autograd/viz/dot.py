@@ -125,21 +125,18 @@ def draw(
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be LR, TB, RL or BT; got {rankdir!r}")
     order = topological_order(roots)
+    if collapse is None:
+        # a cheap lower bound first (only constants can be folded away), so a huge graph is
+        # refused before any other work
+        lower = sum(1 if v.is_leaf else 2 for v in order if type(v) is not Constant)
+        _check_size(lower, max_nodes, at_least=True)
     uses = chain.uses(order)
     s = collapsing.analyse(order, uses, model=model, params=params, collapse=collapse)
     folded = _folded_constants(order, uses)
     visible = [v for v in order if v not in s.hidden and v not in folded]
-    boxes = sum(1 if v.is_leaf or v in s.collapsed else 2 for v in visible)
-    if boxes > max_nodes:
-        hint = (
-            "draw a smaller graph (one sample rather than a batch)"
-            if collapse
-            else "pass collapse='neuron' to draw each neuron as one node, or draw a smaller graph"
-        )
-        raise GraphTooLargeError(
-            f"the graph has {boxes} nodes (values and ops), over max_nodes={max_nodes}: {hint}, "
-            "or raise max_nodes (dot may then take minutes)"
-        )
+    _check_size(
+        sum(1 if v.is_leaf or v in s.collapsed else 2 for v in visible), max_nodes, collapse
+    )
     known = _gradients(roots, order, grads)
     builder = _Builder(roots, order, uses, s, view, known, edge_derivatives, chain_rule)
     if grad_scale is not None:
@@ -148,6 +145,20 @@ def draw(
 
 
 draw_dot = draw  # micrograd's name
+
+
+def _check_size(boxes: int, max_nodes: int, collapse=None, at_least: bool = False) -> None:
+    if boxes <= max_nodes:
+        return
+    hint = (
+        "draw a smaller graph (one sample rather than a batch)"
+        if collapse
+        else "pass collapse='neuron' to draw each neuron as one node, or draw a smaller graph"
+    )
+    raise GraphTooLargeError(
+        f"the graph has {'at least ' if at_least else ''}{boxes} nodes (values and ops), over max_nodes={max_nodes}: {hint}, "
+        "or raise max_nodes (dot may then take minutes)"
+    )
 
 
 def _iterable(x) -> bool:
@@ -226,11 +237,12 @@ class _Builder:
             name = v.label
             layer = collapsing.layer_of(name)
             return name[len(layer) + 1 :] if layer else name
-        if cluster and v.label == cluster:
+        label = self.s.name(v)
+        if cluster and label == cluster:
             return "out"
-        if cluster and v.label.startswith(cluster + "."):
-            return v.label[len(cluster) + 1 :]
-        return v.label
+        if cluster and label.startswith(cluster + "."):
+            return label[len(cluster) + 1 :]
+        return label
 
     def node_label(self, v: Value, cluster: str | None, highlighted: bool) -> str:
         kind = self.kind(v)
@@ -299,7 +311,7 @@ class _Builder:
         return html("grad = " + " + ".join(shown))
 
     def tooltip(self, v: Value) -> graphviz.quoting.NoHtml:
-        parts = [v.label or (f"{v.op} result" if v.op else "leaf"), f"data = {v.data!r}"]
+        parts = [self.s.name(v) or (f"{v.op} result" if v.op else "leaf"), f"data = {v.data!r}"]
         if not self.show_grad or isinstance(v, Constant):
             pass
         elif v in self.known:
