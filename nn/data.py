@@ -11,6 +11,7 @@ reshuffled every epoch from its seed.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -193,9 +194,13 @@ class Batches:
             raise ValueError(f"X has {len(self.X)} rows but y has {len(self.y)}")
         if len(self.X) == 0:
             raise ValueError("no samples to batch")
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, numbers.Integral)
+            or batch_size < 1
+        ):
             raise ValueError(f"batch_size must be None or a positive int, got {batch_size!r}")
-        self.batch_size = len(self.X) if batch_size is None else min(batch_size, len(self.X))
+        self.batch_size = len(self.X) if batch_size is None else min(int(batch_size), len(self.X))
         self.shuffle = shuffle and self.batch_size < len(self.X)
         self._rng = np.random.default_rng(seed)
 

@@ -15,6 +15,7 @@ penalty on the weights, then ``backward`` and an optimizer step.  Two engines ru
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -279,7 +280,7 @@ def fit(
     (outputs, targets) -> float, or None.  ``callback(history)`` runs after every epoch;
     returning True stops training there (e.g. ``lambda h: h.accuracy[-1] == 1.0``).
     """
-    if not isinstance(epochs, int) or epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if patience is not None and val is None:
         raise ValueError("early stopping (patience) needs validation data: pass val=(X_val, y_val)")
@@ -296,7 +297,7 @@ def fit(
     batches = Batches(problem.X, problem.T, batch_size, shuffle=shuffle, seed=seed)
     best, best_state, waited = math.inf, None, 0
 
-    bar = tqdm(range(1, epochs + 1), desc="fit", unit="epoch", disable=not progress)
+    bar = tqdm(range(1, int(epochs) + 1), desc="fit", unit="epoch", disable=not progress)
     try:
         for epoch in bar:
             total, seen, outs, targets = 0.0, 0, [], []

@@ -109,3 +109,11 @@ def test_full_batch_keeps_the_data_order():
     X, y = np.arange(6.0)[:, None], np.arange(6)
     (only,) = list(data.Batches(X, y, None, seed=3))
     assert only[1].tolist() == list(range(6))
+
+
+def test_batch_size_may_be_a_numpy_int_but_not_a_bool_or_float():
+    X, y = np.arange(10.0)[:, None], np.arange(10)
+    assert len(data.Batches(X, y, np.int64(4))) == 3
+    for bad in (True, 2.0, 0):
+        with pytest.raises(ValueError, match="batch_size must be None or a positive int"):
+            data.Batches(X, y, bad)
