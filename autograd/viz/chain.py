@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..value import Value
+from .style import as_float
 
 
 def local_derivatives(node: Value) -> tuple[float | None, ...]:
@@ -22,7 +23,7 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
         grads = prim.vjp(1.0, node.data, *(p.data for p in node.parents))
     except (ValueError, ZeroDivisionError, OverflowError):
         return (None,) * len(node.parents)
-    return tuple(float(getattr(g, "data", g)) for g in grads)
+    return tuple(as_float(g) for g in grads)
 
 
 def uses(order: list[Value]) -> dict[Value, list[tuple[Value, int]]]:
@@ -64,7 +65,7 @@ def terms(node: Value, node_uses: list[tuple[Value, int]], grads) -> list[Term]:
         upstream = grads.get(child)
         if upstream is None:
             continue
-        upstream = float(getattr(upstream, "data", upstream))
+        upstream = as_float(upstream)
         local = local_derivatives(child)[position]
         found.append(Term(child, position, upstream, local, _product(child, position, upstream)))
     return found
@@ -76,4 +77,4 @@ def _product(child: Value, position: int, upstream: float) -> float:
         out = child.primitive.vjp(upstream, child.data, *(p.data for p in child.parents))
     except (ValueError, ZeroDivisionError, OverflowError):
         return float("nan")
-    return float(getattr(out[position], "data", out[position]))
+    return as_float(out[position])

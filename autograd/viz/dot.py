@@ -29,6 +29,7 @@ from ..value import Constant, Value
 from . import chain, render, style
 from . import collapse as collapsing
 from .escape import dot_string, html
+from .style import as_float
 
 VIEWS = ("forward", "gradient", "both")
 MAX_NODES = 400  # value and op boxes; dot takes long and the picture is unreadable beyond
@@ -202,7 +203,7 @@ def _gradients(roots: list[Value], order: list[Value], grads) -> dict[Value, flo
         found = grads
     else:
         raise TypeError(f"grads must be None, a mapping or 'compute'; got {type(grads).__name__}")
-    return {v: float(getattr(g, "data", g)) for v, g in found.items() if g is not None}
+    return {v: as_float(g) for v, g in found.items() if g is not None}
 
 
 class _Builder:
@@ -311,7 +312,10 @@ class _Builder:
         return html("grad = " + " + ".join(shown))
 
     def tooltip(self, v: Value) -> graphviz.quoting.NoHtml:
-        parts = [self.s.name(v) or (f"{v.op} result" if v.op else "leaf"), f"data = {v.data!r}"]
+        parts = [
+            self.s.name(v) or (f"{v.op} result" if v.op else "leaf"),
+            f"data = {float(v.data)!r}",
+        ]
         if not self.show_grad or isinstance(v, Constant):
             pass
         elif v in self.known:

@@ -33,7 +33,7 @@ class Step:
     def explain(self) -> str:
         """One line: ``x = 2.0: grad = 1 × -3 + 0.5 × 4 = -1.0``."""
         name = self.node.label or (f"{self.node.op} result" if self.node.op else "leaf")
-        head = f"{name} (data {self.node.data!r}): grad = "
+        head = f"{name} (data {float(self.node.data)!r}): grad = "
         if not self.terms:
             return head + f"{self.grad!r} (the seed)"
         return head + " + ".join(map(str, self.terms)) + f" = {self.grad!r}"

@@ -50,9 +50,19 @@ ZERO_FILL = "#f6f6f6"
 NOT_COMPUTED_FILL = "#ffffff"
 
 
+def as_float(x) -> float:
+    """A number, or a Value's data (a gradient under create_graph is a Value), as a float.
+
+    Not getattr(x, "data"): numpy scalars have a .data too (a memoryview).
+    """
+    from ..value import Value
+
+    return float(x.data if isinstance(x, Value) else x)
+
+
 def number(x) -> str:
     """A value or gradient as text: 4 decimals like micrograd, scientific when that would mislead."""
-    x = float(getattr(x, "data", x))
+    x = as_float(x)
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
@@ -66,7 +76,7 @@ def number(x) -> str:
 
 def short(x) -> str:
     """A compact number for edge labels and chain-rule terms (4 significant digits)."""
-    x = float(getattr(x, "data", x))
+    x = as_float(x)
     if x == 0:
         return "0"
     return f"{x:.4g}"
@@ -82,7 +92,7 @@ def grad_fill(grad, scale: float) -> str:
     """Fill colour for a gradient: hue by sign, strength by |grad| / scale (square-root curve)."""
     if grad is None:
         return NOT_COMPUTED_FILL
-    g = float(getattr(grad, "data", grad))
+    g = as_float(grad)
     if math.isnan(g):
         return "#d0d0d0"
     if g == 0 or scale == 0:
@@ -97,7 +107,7 @@ def grad_scale(grads) -> float:
     scale = 0.0
     for g in grads:
         if g is not None:
-            v = abs(float(getattr(g, "data", g)))
+            v = abs(as_float(g))
             if math.isfinite(v) and v > scale:
                 scale = v
     return scale
