@@ -20,6 +20,7 @@ graph gives the same text byte for byte.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 
 import graphviz
@@ -63,16 +64,20 @@ class Drawing(graphviz.Digraph):
         outfile=None,
         **kwargs,
     ) -> str:
-        """Write the DOT file (unless cleanup) and the rendered file beside it; returns its path."""
-        import os
+        """Write the DOT file (unless cleanup) and the rendered file beside it; returns its path.
 
+        As in the graphviz package: ``<directory>/<filename>`` holds the DOT text and
+        ``<directory>/<filename>.<format>`` the picture (or ``outfile`` names the picture).
+        ``view`` is ignored: open the file yourself.
+        """
         if outfile is not None:
             target = os.fspath(outfile)
             fmt = format or os.path.splitext(target)[1].lstrip(".") or self.format
             source_path = os.path.splitext(target)[0] + ".gv"
         else:
             fmt = format or self.format or "svg"
-            source_path = os.path.join(directory or self.directory or "", filename or self.filepath)
+            name = os.fspath(filename) if filename is not None else self.filename
+            source_path = os.path.join(directory if directory is not None else self.directory, name)
             target = f"{source_path}.{fmt}"
         if not cleanup:
             with open(source_path, "w", encoding="utf-8") as f:
@@ -331,6 +336,7 @@ class _Builder:
     def build(self, visible, folded, clusters, legend, rankdir, highlight, title) -> Drawing:
         g = Drawing(
             name="chainrule",
+            format="svg",
             graph_attr={
                 "rankdir": rankdir,
                 "fontname": style.FONT,
