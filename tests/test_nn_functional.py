@@ -40,9 +40,11 @@ def test_softmax_and_log_softmax_are_gradient_checked(fn, xs):
 
 
 def test_softmax_of_the_lecture_example():
-    # The slide prints [0.51, 0.18, 0.31] for [1.60, 0.55, 0.98]; that output belongs to
-    # [1.60, 0.55, 1.10].  For the printed input, softmax is [0.53, 0.19, 0.28].
-    assert [round(p.data, 2) for p in F.softmax([1.60, 0.55, 0.98])] == [0.53, 0.19, 0.28]
+    # The slide prints [0.51, 0.18, 0.31] for [1.60, 0.55, 0.98], but that is x / sum(x), or
+    # softmax of [1.60, 0.55, 1.10].  Softmax of the printed input is [0.53, 0.19, 0.28].
+    x = [1.60, 0.55, 0.98]
+    assert [round(p.data, 2) for p in F.softmax(x)] == [0.53, 0.19, 0.28]
+    assert [round(v / sum(x), 2) for v in x] == [0.51, 0.18, 0.31]
     assert [round(p.data, 2) for p in F.softmax([1.60, 0.55, 1.10])] == [0.51, 0.18, 0.31]
 
 
