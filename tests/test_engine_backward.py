@@ -118,15 +118,18 @@ def test_topological_order_lists_parents_before_children():
 # --------------------------------------------------------------------------------------------
 
 
-def test_grad_leaves_every_dot_grad_untouched():
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_grad_leaves_every_dot_grad_untouched(create_graph):
     x, y = Value(2.0), Value(3.0)
     x.grad, y.grad = 10.0, -1.0
     mid = x * y
     mid.grad = 7.0
     out = mid.tanh() + x
     before = snapshot(out)
-    (gx, gy) = autograd.grad(out, [x, y])
+    (gx, gy) = autograd.grad(out, [x, y], create_graph=create_graph)
     assert snapshot(out) == before
+    if create_graph:
+        gx, gy = gx.data, gy.data
     t = math.tanh(6.0)
     assert gx == pytest.approx((1 - t * t) * 3.0 + 1.0)
     assert gy == pytest.approx((1 - t * t) * 2.0)
@@ -249,6 +252,16 @@ def test_create_graph_accumulates_onto_an_earlier_float_grad():
     x.grad = 1.0
     (x * x).backward(create_graph=True)
     assert isinstance(x.grad, Value) and x.grad.data == 5.0
+
+
+def test_create_graph_gradients_accumulate_as_values_across_calls():
+    x = Value(1.5)
+    y = x**3
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 2 * 3 * 1.5**2
+    (second,) = autograd.grad(x.grad, x)
+    assert second == 2 * 6 * 1.5
 
 
 def test_create_graph_mixed_second_derivative_of_x_to_the_y():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import autograd
@@ -70,6 +71,25 @@ def test_no_grad_works_as_a_decorator():
     assert y.parents == () and y.data == 3.0
     assert autograd.is_grad_enabled()
     assert predict(x).parents == ()  # the decorator works on every call, not just the first
+
+
+def test_backward_inside_no_grad_still_computes_gradients():
+    x = Value(2.0)
+    y = x**3
+    with autograd.no_grad():
+        y.backward()
+    assert x.grad == 12.0
+
+
+def test_create_graph_inside_no_grad_still_records_the_gradient_graph():
+    x = Value(2.0)
+    y = x**3
+    with autograd.no_grad():
+        y.backward(create_graph=True)
+        assert not autograd.is_grad_enabled()  # the pass turned recording back on only inside
+    assert isinstance(x.grad, Value) and x.grad.data == 12.0
+    (second,) = autograd.grad(x.grad, x)
+    assert second == 12.0  # d/dx 3x^2 = 6x
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,6 +173,14 @@ def test_gradcheck_passes_good_functions():
     assert autograd.gradcheck(lambda x, y: (x * y).tanh() + y.exp() / x, [0.7, -0.3])
     assert autograd.gradcheck(lambda x: x.sigmoid() * x.log(), 1.3)
     assert autograd.gradcheck(lambda x, y: x**y, [Value(1.5), Value(2.5)])
+
+
+@pytest.mark.parametrize(
+    "x", [1.5, 2, np.float64(1.5), np.float32(1.5), np.int64(2)], ids=lambda x: type(x).__name__
+)
+def test_gradcheck_accepts_a_single_number_of_any_real_type(x):
+    # Value(x) accepts all of these, so gradcheck(fn, x) should too
+    assert autograd.gradcheck(lambda v: v * v.sin(), x)
 
 
 def test_gradcheck_does_not_change_its_inputs():

@@ -178,6 +178,14 @@ def test_value_api_records_the_table_entry_and_its_operands_in_order(name):
     assert len(out.parents) == PRIMITIVES[name].arity
 
 
+def test_apply_refuses_a_wrong_number_of_operands_or_a_non_value():
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="operands"):
+        apply(PRIMITIVES["mul"], x)
+    with pytest.raises(TypeError, match="float"):
+        apply(PRIMITIVES["exp"], 1.0)
+
+
 # --------------------------------------------------------------------------------------------
 # Forward: floats and numpy arrays agree
 # --------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from autograd import Value
 
 KINK_MARGIN = 1e-3
 MAX_MAGNITUDE = 1e3  # larger intermediates are rejected: they only measure rounding
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def test_grad_function_matches_backward_on_random_graphs(graph):
 
 
 @given(graphs(max_ops=5))
-@settings(SETTINGS, max_examples=20)
+@settings(SETTINGS, max_examples=40)
 def test_random_graphs_second_derivatives_match_sympy(graph):
     leaf_values, ops = graph
     leaves, out = engine_graph(leaf_values, ops)

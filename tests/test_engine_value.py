@@ -35,10 +35,17 @@ def test_non_real_input_is_a_type_error_naming_the_type(bad, type_name):
         Value(bad)
 
 
-def test_numpy_array_with_several_elements_is_a_type_error_naming_the_array():
+@pytest.mark.parametrize(
+    ("array", "shape"),
+    [(np.array([1.0, 2.0]), "2"), (np.zeros((2, 3)), "2x3"), (np.array([]), "0")],
+    ids=["two_elements", "matrix", "empty"],
+)
+def test_numpy_array_without_exactly_one_element_is_a_type_error_naming_array_and_shape(
+    array, shape
+):
     with pytest.raises(TypeError, match="array") as info:
-        Value(np.array([1.0, 2.0]))
-    assert "2" in str(info.value)  # its shape
+        Value(array)
+    assert shape in str(info.value)
 
 
 def test_complex_numpy_scalar_is_a_type_error():
@@ -86,6 +93,13 @@ def test_adding_a_string_is_a_type_error():
         "a" + Value(1.0)
     with pytest.raises(TypeError):
         Value(1.0) * None
+
+
+@pytest.mark.parametrize("alpha", ["a", None, [0.1]], ids=["str", "None", "list"])
+def test_leaky_relu_with_a_non_number_alpha_is_a_type_error(alpha):
+    # a method call, not an operator: returning NotImplemented would pass silently
+    with pytest.raises(TypeError):
+        Value(-1.0).leaky_relu(alpha)
 
 
 def test_numpy_scalar_on_the_left_gives_a_value_not_an_array():
@@ -204,10 +218,20 @@ def test_number_to_a_value_power_needs_a_positive_base():
     assert_names(str(info.value), "value_pow", "-2.0", "e")
 
 
-def test_exp_overflow_names_the_operand():
+@pytest.mark.parametrize(
+    ("overflow", "x", "op"),
+    [
+        (lambda x: x.exp(), 1000.0, "exp"),
+        (lambda x: x**400, 10.0, "pow"),
+        (lambda x: x ** Value(400.0), 10.0, "value_pow"),
+        (lambda x: 10.0**x, 400.0, "value_pow"),
+    ],
+    ids=["exp", "pow", "value_pow", "number_to_a_value_power"],
+)
+def test_overflow_names_the_op_and_operand_and_says_it_overflows(overflow, x, op):
     with pytest.raises(OverflowError) as info:
-        Value(1000.0, label="logit").exp()
-    assert_names(str(info.value), "exp", "logit", "1000.0")
+        overflow(Value(x, label="big"))
+    assert_names(str(info.value), op, f"big={x!r}", "overflow")
 
 
 def test_failed_op_leaves_its_operands_untouched():
