@@ -22,7 +22,6 @@ import numpy as np
 from .mode import enable_grad, state
 from .value import Constant, Value, as_float, describe_call
 
-
 # What a node's .grad holds during a pass until its first contribution arrives.  A private
 # object, not None, so a user's `p.grad = None` (PyTorch's way to zero) is not mistaken for it.
 _UNSET = object()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from .backward import grad
 from .mode import no_grad
 from .value import Value, as_float
@@ -32,7 +34,7 @@ def gradcheck(
     ``inputs`` are numbers or Values (only their ``.data`` is read; they are not changed).
     ``fn`` takes one Value per input and returns a Value.
     """
-    if isinstance(inputs, (Value, int, float)):
+    if isinstance(inputs, Value) or np.ndim(inputs) == 0:  # one number
         inputs = [inputs]
     labels = [x.label if isinstance(x, Value) else "" for x in inputs]
     point = [x.data if isinstance(x, Value) else as_float(x) for x in inputs]

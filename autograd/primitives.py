@@ -229,7 +229,7 @@ SIGMOID = Primitive(
 RELU = Primitive(
     "relu",
     "ReLU",
-    lambda a: a if a > 0 else 0.0,
+    lambda a: 0.0 if a <= 0 else a,  # NaN stays NaN (as in PyTorch), so anomalies surface
     lambda g, out, a: (g * positive(a),),
     array_forward=lambda a: np.maximum(a, 0.0),
     kinks=(0.0,),
@@ -238,7 +238,7 @@ RELU = Primitive(
 LEAKY_RELU = Primitive(
     "leaky_relu",
     "LeakyReLU",
-    lambda a, alpha: a if a > 0 else alpha * a,
+    lambda a, alpha: alpha * a if a <= 0 else a,
     lambda g, out, a, alpha: (g * (alpha + (1 - alpha) * positive(a)), 0.0),
     array_forward=lambda a, alpha: np.where(a > 0, a, alpha * a),
     kinks=(0.0,),
@@ -248,7 +248,7 @@ LEAKY_RELU = Primitive(
 STEP = Primitive(
     "step",
     "step",
-    lambda a: 1.0 if a >= 0 else 0.0,
+    lambda a: (1.0 if a >= 0 else 0.0) if a == a else a,  # a != a: NaN stays NaN
     lambda g, out, a: (g * 0.0,),
     array_forward=lambda a: (a >= 0).astype(float),
     kinks=(0.0,),

@@ -204,6 +204,8 @@ class Value:
         """x for x > 0, alpha * x otherwise (alpha is a number: it is not differentiated)."""
         if isinstance(alpha, Value) and not isinstance(alpha, Constant):
             raise TypeError("leaky_relu: alpha must be a number, not a Value (it is not trained)")
+        if not isinstance(alpha, (Value, *_REAL_TYPES)):
+            raise TypeError(f"leaky_relu: alpha must be a real number, got {type(alpha).__name__}")
         return _leaky_relu(self, alpha)
 
     def step(self) -> Value:
@@ -316,10 +318,7 @@ _leaky_relu = _operator(P.LEAKY_RELU)  # alpha is a number, like pow's exponent
 
 # ---- error messages ------------------------------------------------------------------------
 
-_MATH_MESSAGES = {
-    "math domain error": "outside the domain",
-    "math range error": "the result overflows a float",
-}
+_MATH_MESSAGES = {"math domain error": "outside the domain"}
 
 
 def describe_operand(v: Value) -> str:
@@ -333,5 +332,8 @@ def describe_call(prim: Primitive, operands) -> str:
 
 
 def _forward_error(prim: Primitive, operands, exc: Exception) -> Exception:
-    reason = _MATH_MESSAGES.get(str(exc), str(exc))
+    if isinstance(exc, OverflowError):
+        reason = "the result overflows a float"
+    else:
+        reason = _MATH_MESSAGES.get(str(exc), str(exc))
     return type(exc)(f"{describe_call(prim, operands)}: {reason}")
