@@ -175,6 +175,11 @@ def test_value_falls_back_to_its_repr_without_a_renderer(no_renderer):
     assert neuron()._repr_svg_() is None
 
 
+def test_a_drawing_without_a_renderer_shows_how_to_get_one_in_jupyter(no_renderer):
+    bundle = draw(neuron())._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"] and "apt-get install graphviz" in bundle["text/plain"]
+
+
 @needs_renderer
 def test_value_too_large_even_collapsed_falls_back(monkeypatch):
     monkeypatch.setattr(jupyter, "MAX_NODES", 3)

@@ -55,6 +55,16 @@ def test_constants_are_skipped_and_dot_grad_is_untouched():
     assert x.grad == 0.0 and y.grad == 0.0
 
 
+def test_explain_rounds_long_floats_and_says_so():
+    x = Value(2.0, label="x")
+    y = x * (0.1 + 0.2)  # 0.30000000000000004
+    y.label = "y"
+    steps = {s.node: s for s in backward_steps(y)}
+    assert steps[x].grad == 0.1 + 0.2
+    assert steps[x].explain() == "x (data 2.0): grad = 1 \u00d7 0.3 \u2248 0.3"
+    assert steps[y].explain() == "y (data \u2248 0.6): grad = 1.0 (the seed)"
+
+
 def test_undefined_local_derivative_is_reported_as_such():
     x = Value(0.0, label="x")
     y = x.sqrt()

@@ -91,7 +91,11 @@ class Drawing(graphviz.Digraph):
         return render.svg(self.source)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        return {"image/svg+xml": self.svg()}
+        # without a renderer Jupyter shows how to install one, not a traceback
+        try:
+            return {"image/svg+xml": self.svg()}
+        except render.RendererNotFoundError as exc:
+            return {"text/plain": str(exc)}
 
     def _repr_svg_(self) -> str:
         return self.svg()

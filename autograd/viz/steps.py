@@ -31,12 +31,24 @@ class Step:
     terms: tuple[Term, ...]  # empty for the root (its gradient is the seed)
 
     def explain(self) -> str:
-        """One line: ``x = 2.0: grad = 1 × -3 + 0.5 × 4 = -1.0``."""
+        """One line: ``x (data 2.0): grad = 1 × -3 + 0.5 × 4 = -1.0``.
+
+        A number whose repr is long (0.4999999999999998) is shown rounded to 6 significant
+        digits after ``≈`` instead of ``=``; ``step.grad`` keeps the exact value.
+        """
         name = self.node.label or (f"{self.node.op} result" if self.node.op else "leaf")
-        head = f"{name} (data {float(self.node.data)!r}): grad = "
+        data = _readable(self.node.data).removeprefix("= ")
+        head = f"{name} (data {data}): grad "
         if not self.terms:
-            return head + f"{self.grad!r} (the seed)"
-        return head + " + ".join(map(str, self.terms)) + f" = {self.grad!r}"
+            return head + f"{_readable(self.grad)} (the seed)"
+        return head + "= " + " + ".join(map(str, self.terms)) + f" {_readable(self.grad)}"
+
+
+def _readable(x) -> str:
+    """``= 7.0`` when the repr is short, else ``≈ 0.5`` (rounded to 6 significant digits)."""
+    x = float(x)
+    text = repr(x)
+    return f"= {text}" if len(text) <= 10 else f"≈ {x:.6g}"
 
 
 def backward_steps(root: Value, seed: float = 1.0) -> Iterator[Step]:
