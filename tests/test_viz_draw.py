@@ -219,6 +219,18 @@ def test_legend_lists_the_kinds_present_and_the_gradient_key():
     assert "\tlegend " not in draw(o, legend=False).source
 
 
+def test_legend_kind_swatches_are_filled_only_where_nodes_are_filled_by_kind():
+    o, *_ = neuron()
+    input_fill = style.KINDS[style.INPUT][0]
+
+    def legend(view):
+        source = draw(o, view=view).source
+        return [line for line in source.splitlines() if line.startswith("\tlegend ")][0]
+
+    assert input_fill in legend("forward") and input_fill in legend("both")
+    assert input_fill not in legend("gradient")  # there the fill is the gradient's colour
+
+
 def test_gradient_view_colours_by_sign_and_magnitude():
     a, b, c = Value(1.0, label="a"), Value(1.0, label="b"), Value(1.0, label="c")
     y = a * 4.0 - b - c * 0.5  # grads 4, -1, -0.5

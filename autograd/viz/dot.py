@@ -440,7 +440,8 @@ class _Builder:
             g.edge(tail, head, **attrs)
         if legend:
             kinds = [k for k in style.KINDS if any(self.kind(v) == k for v in visible)]
-            g.node("legend", label=style.legend_label(kinds, self.show_grad), shape="plain")
+            label = style.legend_label(kinds, self.show_grad, self.view != "gradient")
+            g.node("legend", label=label, shape="plain")
         return g
 
 

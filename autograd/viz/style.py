@@ -113,11 +113,17 @@ def grad_scale(grads) -> float:
     return scale
 
 
-def legend_label(kinds: list[str], gradient: bool) -> str:
-    """An HTML table: one swatch per node kind present, plus the gradient colour key."""
+def legend_label(kinds: list[str], gradient: bool, kind_fills: bool = True) -> str:
+    """An HTML table: one swatch per node kind present, plus the gradient colour key.
+
+    ``kind_fills=False`` (the gradient view, where the fill is the gradient's) draws the kind
+    swatches by border only.
+    """
     rows = []
     for kind in kinds:
         fill, border, width, style, text = KINDS[kind]
+        if not kind_fills and kind != CONSTANT:  # constants keep their fill: they have no grad
+            fill = NOT_COMPUTED_FILL
         rows.append(
             f'<TR><TD><TABLE BORDER="{width}" CELLBORDER="0" CELLPADDING="2" COLOR="{border}"'
             f' BGCOLOR="{fill}"{_style(style)}><TR><TD WIDTH="14" HEIGHT="8"> </TD></TR></TABLE></TD>'
