@@ -1,0 +1,111 @@
+"""The committed notebooks match their sources in notebooks/src/ and carry their outputs.
+
+``pytest --nbmake`` runs the notebooks themselves; these tests check what a reader sees on
+GitHub without running anything: the .ipynb was built from the current script (same code
+cells, so the two cannot drift), it was executed (outputs, no errors), it opens with a
+markdown cell saying what it teaches and closes with an exercise.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SCRIPTS = sorted((NOTEBOOKS / "src").glob("*.py"))
+EXPECTED = [
+    "01-worked-example",
+    "02-computation-graphs",
+    "03-perceptron-to-backprop",
+    "04-activations-and-losses",
+    "05-training-an-mlp",
+]
+
+
+def _load_build():
+    spec = importlib.util.spec_from_file_location("notebook_build", NOTEBOOKS / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build()
+
+
+def _notebook(script: Path) -> nbformat.NotebookNode:
+    return nbformat.read(build.notebook_path(script), as_version=4)
+
+
+@pytest.fixture(params=SCRIPTS, ids=lambda p: p.stem)
+def script(request) -> Path:
+    return request.param
+
+
+def test_every_notebook_has_a_source_and_every_source_a_notebook():
+    sources = {p.stem for p in SCRIPTS}
+    notebooks = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
+    assert sources == notebooks
+    assert set(EXPECTED) <= sources
+
+
+def test_code_cells_equal_the_scripts_code_cells(script):
+    expected = build.code_cells(script.read_text(encoding="utf-8"))
+    got = [c.source for c in _notebook(script).cells if c.cell_type == "code"]
+    assert got == expected, (
+        f"{script.name} changed: run python notebooks/build.py {script.stem[:2]}"
+    )
+
+
+def test_markdown_cells_equal_the_scripts_markdown_cells(script):
+    expected = [s for k, s in build.parse_cells(script.read_text(encoding="utf-8")) if k != "code"]
+    got = [c.source for c in _notebook(script).cells if c.cell_type == "markdown"]
+    assert got == expected, (
+        f"{script.name} changed: run python notebooks/build.py {script.stem[:2]}"
+    )
+
+
+def test_notebook_was_executed_top_to_bottom_without_errors(script):
+    code = [c for c in _notebook(script).cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    for cell in code:
+        for output in cell.outputs:
+            assert output.output_type != "error", f"{script.stem}: {output.get('ename')}"
+            assert output.get("name") != "stderr", f"{script.stem}: stderr {output.text[:200]!r}"
+
+
+def test_notebook_shows_pictures(script):
+    kinds = {
+        kind
+        for cell in _notebook(script).cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        for kind in output.get("data", {})
+    }
+    assert kinds & {"image/svg+xml", "image/png"}
+
+
+def test_notebook_opens_with_what_it_teaches_and_ends_with_an_exercise(script):
+    cells = _notebook(script).cells
+    assert cells[0].cell_type == "markdown"
+    assert cells[0].source.startswith("# ")
+    assert cells[-1].cell_type == "markdown"
+    assert "## Exercise" in cells[-1].source
+
+
+def test_notebook_runs_on_the_repository_kernel(script):
+    assert _notebook(script).metadata.kernelspec.name == "python3"
+
+
+def test_percent_format_parsing():
+    text = (
+        "# %% [markdown]\n# # Title\n#\n# text\n\n"
+        "# %%\n# %matplotlib inline\nx = 1\n\n\n# %%\n# a comment\ny = 2\n"
+    )
+    assert build.parse_cells(text) == [
+        ("markdown", "# Title\n\ntext"),
+        ("code", "%matplotlib inline\nx = 1"),
+        ("code", "# a comment\ny = 2"),
+    ]
