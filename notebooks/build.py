@@ -11,8 +11,8 @@ pictures without running anything.  ``tests/test_notebooks.py`` checks the two n
     python notebooks/build.py --no-run   # convert only (no outputs): quick check of the cells
 
 Cell ids are derived from the notebook's name and the cell's position, no timing metadata is
-recorded and memory addresses are dropped from text reprs, so rebuilding an unchanged notebook
-gives the same file (up to the figures' bytes).
+recorded, memory addresses are dropped from text reprs and split print output is joined, so
+rebuilding an unchanged notebook gives the same file.
 """
 
 from __future__ import annotations
@@ -102,12 +102,26 @@ def execute(nb: nbformat.NotebookNode) -> float:
 
 
 def _stable(nb: nbformat.NotebookNode) -> None:
-    """Drop memory addresses from text reprs (``<Drawing at 0x7f...>``): same run, same file."""
+    """Same run, same file: drop memory addresses from text reprs (``<Drawing at 0x7f...>``)
+    and join the pieces of a stream (how print output is split depends on timing)."""
     for cell in nb.cells:
+        outputs = []
         for output in cell.get("outputs", []):
             text = output.get("data", {}).get("text/plain")
             if text:
                 output["data"]["text/plain"] = ADDRESS.sub("", text)
+            last = outputs[-1] if outputs else None
+            if (
+                output["output_type"] == "stream"
+                and last is not None
+                and last["output_type"] == "stream"
+                and last["name"] == output["name"]
+            ):
+                last["text"] += output["text"]
+            else:
+                outputs.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = outputs
 
 
 def build(script: Path, run: bool = True) -> float | None:
