@@ -146,7 +146,7 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# With sigmoid, the first layer's gradients are about a million times smaller than the last
+# With sigmoid, the first layer's gradients are over 100,000 times smaller than the last
 # layer's, so gradient descent hardly moves the first layers. Tanh keeps the gradient roughly
 # the same size through the layers: its slope at 0 is 1, and its output is centred on 0. ReLU
 # has slope exactly 1 wherever a unit is active. That is a main reason ReLU became the default
