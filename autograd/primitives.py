@@ -76,6 +76,7 @@ def _on_any(math_fn: Callable, numpy_fn: Callable, method: str) -> Callable:
 
 
 exp = _on_any(math.exp, np.exp, "exp")
+sigmoid = _on_any(lambda x: _sigmoid(x), lambda x: _sigmoid_arrays(x), "sigmoid")
 log = _on_any(math.log, np.log, "log")
 sin = _on_any(math.sin, np.sin, "sin")
 cos = _on_any(math.cos, np.cos, "cos")
@@ -226,6 +227,15 @@ SIGMOID = Primitive(
     lambda g, out, a: (g * out * (1 - out),),
     array_forward=_sigmoid_arrays,
 )
+# softplus(x) = log(1 + e^x), computed as max(x, 0) + log1p(e^-|x|) so it never overflows.
+# Its derivative is sigmoid(x): smooth everywhere, unlike the same formula built from relu and abs.
+SOFTPLUS = Primitive(
+    "softplus",
+    "softplus",
+    lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a))),
+    lambda g, out, a: (g * sigmoid(a),),
+    array_forward=lambda a: np.logaddexp(0.0, a),
+)
 RELU = Primitive(
     "relu",
     "ReLU",
@@ -272,6 +282,7 @@ PRIMITIVES: dict[str, Primitive] = {
         COS,
         TANH,
         SIGMOID,
+        SOFTPLUS,
         RELU,
         LEAKY_RELU,
         STEP,

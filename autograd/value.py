@@ -196,6 +196,10 @@ class Value:
         """Logistic function 1 / (1 + e^-x), computed without overflow."""
         return _compute(P.SIGMOID, self)
 
+    def softplus(self) -> Value:
+        """log(1 + e^x), without overflow; its derivative is sigmoid(x)."""
+        return _compute(P.SOFTPLUS, self)
+
     def relu(self) -> Value:
         """max(0, x); the derivative at 0 is taken as 0, as in micrograd and PyTorch."""
         return _compute(P.RELU, self)

@@ -168,9 +168,10 @@ def bce(prob: Value | Sequence[Value], target: Target, eps: float = 1e-12) -> Va
 def bce_with_logits(logit: Value | Sequence[Value], target: Target) -> Value:
     """Binary cross-entropy of sigmoid(z), computed from z without overflow, targets in [0, 1].
 
-    -(t log s(z) + (1 - t) log(1 - s(z))) = max(z, 0) - z t + log(1 + e^-|z|).
+    -(t log s(z) + (1 - t) log(1 - s(z))) = softplus(z) - z t, with softplus(z) = log(1 + e^z)
+    a primitive of its own: stable, and with the right slope sigmoid(z) - t also at z = 0.
     """
-    return _mean([z.relu() - z * t + (1 + (-abs(z)).exp()).log() for z, t in _pairs(logit, target)])
+    return _mean([z.softplus() - z * t for z, t in _pairs(logit, target)])
 
 
 def cross_entropy(logits: Sequence[Value], target: int | Sequence) -> Value:

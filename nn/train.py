@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
-from tqdm.auto import tqdm
 
 from autograd import TracingError, Value, no_grad, trace
 
@@ -296,6 +295,8 @@ def fit(
         X_val, T_val = _rows(val[0], "val X"), problem.targets(val[1])
     batches = Batches(problem.X, problem.T, batch_size, shuffle=shuffle, seed=seed)
     best, best_state, waited = math.inf, None, 0
+
+    from tqdm.auto import tqdm  # here, not at import: in Jupyter it warns when ipywidgets is missing
 
     bar = tqdm(range(1, int(epochs) + 1), desc="fit", unit="epoch", disable=not progress)
     try:

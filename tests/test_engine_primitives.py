@@ -48,6 +48,7 @@ VIA_VALUE_API = {
     "cos": lambda a: a.cos(),
     "tanh": lambda a: a.tanh(),
     "sigmoid": lambda a: a.sigmoid(),
+    "softplus": lambda a: a.softplus(),
     "relu": lambda a: a.relu(),
     "leaky_relu": lambda a, alpha: a.leaky_relu(alpha.data),
     "step": lambda a: a.step(),

@@ -44,6 +44,12 @@ def _away_from_zero(u, *rest) -> bool:
     return abs(u) > KINK_MARGIN
 
 
+def _torch_softplus(u):
+    import torch.nn.functional as F
+
+    return F.softplus(u)
+
+
 def _torch_leaky_relu(u):
     import torch.nn.functional as F
 
@@ -77,6 +83,9 @@ OPS = {
     "cos": Op(1, lambda u: u.cos(), sympy.cos),
     "tanh": Op(1, lambda u: u.tanh(), sympy.tanh),
     "sigmoid": Op(1, lambda u: u.sigmoid(), lambda u: 1 / (1 + sympy.exp(-u))),
+    "softplus": Op(
+        1, lambda u: u.softplus(), lambda u: sympy.log(1 + sympy.exp(u)), torch=_torch_softplus
+    ),
     # kinks: only away from them
     "abs": Op(1, abs, lambda u: sympy.Piecewise((u, u > 0), (-u, True)), safe=_away_from_zero),
     "relu": Op(

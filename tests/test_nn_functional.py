@@ -150,3 +150,11 @@ def test_bce_with_logits_is_traceable():
     tape = trace(lambda z, t: F.bce_with_logits(z, t), 2)
     out = tape(np.array([[1000.0, 0.0], [-1000.0, 0.0], [0.5, 1.0]]))
     assert out.tolist() == pytest.approx([1000.0, 0.0, F.bce_with_logits(Value(0.5), 1.0).data])
+
+
+def test_bce_with_logits_has_the_right_slope_at_zero():
+    # d/dz [softplus(z) - z t] = sigmoid(z) - t, also at z = 0 where relu/abs kinks would lie
+    for t, slope in ((1.0, -0.5), (0.0, 0.5)):
+        z = Value(0.0)
+        F.bce_with_logits(z, t).backward()
+        assert z.grad == pytest.approx(slope)

@@ -212,7 +212,7 @@ def test_legend_lists_the_kinds_present_and_the_gradient_key():
     o, *_ = neuron()
     source = draw(o, view="gradient").source
     legend = [line for line in source.splitlines() if line.startswith("\tlegend ")][0]
-    assert ">input<" in legend and ">output (loss)<" in legend
+    assert ">input<" in legend and ">output (root)<" in legend
     assert ">parameter<" not in legend and ">constant<" not in legend
     assert "grad &gt; 0" in legend and "grad &lt; 0" in legend
     assert "grad &gt; 0" not in draw(o, view="forward").source

@@ -35,7 +35,7 @@ KINDS: dict[str, tuple[str, str, int, str, str]] = {
     INPUT: ("#dcf2dc", "#3f8f3f", 1, "rounded", "input"),
     PARAMETER: ("#fdecc8", "#b7791f", 2, "", "parameter"),
     CONSTANT: ("#eeeeee", "#9a9a9a", 1, "dashed", "constant"),
-    OUTPUT: ("#eadcf5", "#6b3fa0", 3, "rounded", "output (loss)"),
+    OUTPUT: ("#eadcf5", "#6b3fa0", 3, "rounded", "output (root)"),
     NEURON: ("#e3ecfa", "#3b5b92", 2, "rounded", "neuron (collapsed)"),
     INTERMEDIATE: ("#ffffff", "#5b6770", 1, "", "intermediate"),
 }
