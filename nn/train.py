@@ -296,7 +296,8 @@ def fit(
     batches = Batches(problem.X, problem.T, batch_size, shuffle=shuffle, seed=seed)
     best, best_state, waited = math.inf, None, 0
 
-    from tqdm.auto import tqdm  # here, not at import: in Jupyter it warns when ipywidgets is missing
+    # Imported here, not with the module: in Jupyter without ipywidgets it warns on import.
+    from tqdm.auto import tqdm
 
     bar = tqdm(range(1, int(epochs) + 1), desc="fit", unit="epoch", disable=not progress)
     try:
