@@ -181,6 +181,26 @@ def test_a_drawing_without_a_renderer_shows_how_to_get_one_in_jupyter(no_rendere
 
 
 @needs_renderer
+def test_a_network_too_large_to_show_in_full_displays_collapsed():
+    import nn
+
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    loss = (model([Value(1.0, label="x0"), Value(-1.0, label="x1")]) - 1.0) ** 2
+    loss.backward()
+    texts = svg_texts(loss._repr_svg_())
+    assert "neurons.7" in texts and "w.0" not in texts
+
+
+def test_a_large_graph_without_neurons_falls_back_at_once(monkeypatch):
+    monkeypatch.setattr(render.shutil, "which", lambda name: "/usr/bin/dot")  # never run
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(300):
+        y = y + 1.0
+    assert y._repr_svg_() is None
+
+
+@needs_renderer
 def test_value_too_large_even_collapsed_falls_back(monkeypatch):
     monkeypatch.setattr(jupyter, "MAX_NODES", 3)
     assert neuron()._repr_svg_() is None

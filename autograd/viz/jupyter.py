@@ -20,6 +20,8 @@ def repr_svg(value: Value) -> str | None:
     if find_renderer() is None:
         return None
     for collapse in (None, "neuron"):
+        if collapse and not _has_neurons(value):
+            return None  # collapsing cannot shrink a graph with no nn neurons
         try:
             drawing = draw(value, view="both", collapse=collapse, max_nodes=MAX_NODES)
             return drawing.svg()
@@ -28,3 +30,11 @@ def repr_svg(value: Value) -> str | None:
         except (RenderError, RendererNotFoundError):
             return None
     return None
+
+
+def _has_neurons(value: Value) -> bool:
+    """Whether some node of value's graph is labelled like an nn neuron's output."""
+    from ..backward import topological_order
+    from .collapse import _NEURON_NAME
+
+    return any(v.label and _NEURON_NAME.match(v.label) for v in topological_order(value))
