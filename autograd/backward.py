@@ -28,65 +28,74 @@ _UNSET = object()
 
 
 class _Cleared:
-    """The nodes of a graph whose ``.grad`` a pass has cleared to _UNSET, and what they held."""
+    """What a pass's traversal cleared: every node (``order``) and the non-zero grads they held.
 
-    __slots__ = ("nodes", "saved")
+    Zeros are not saved (after ``zero_grad()`` that is every node): ``restore`` writes 0.0
+    wherever nothing was saved.  A ``.grad`` of None counts as 0.
+    """
+
+    __slots__ = ("order", "nodes", "saved")
 
     def __init__(self) -> None:
-        self.nodes: list[Value] = []
-        self.saved: list = []
+        self.order: list[Value] = []  # parents first
+        self.nodes: list[Value] = []  # the nodes whose old .grad was not 0 ...
+        self.saved: list = []  # ... and those grads
 
     def restore(self) -> None:
         """Put every cleared ``.grad`` back as it was."""
+        for node in self.order:
+            node.grad = 0.0
         for node, old in zip(self.nodes, self.saved, strict=True):
             node.grad = old
 
 
-def _order_clearing_grads(roots: Iterable[Value]) -> tuple[list[Value], _Cleared]:
+def _order_clearing_grads(roots: Iterable[Value]) -> _Cleared:
     """Topological order (parents first) of everything the roots depend on, setting every
-    node's ``.grad`` to _UNSET on the way (saved in the returned _Cleared).
+    node's ``.grad`` to _UNSET on the way (what it held is kept in the returned _Cleared).
 
     Depth-first with an explicit stack, so depth is limited by memory, not by Python's
     recursion limit.  ``grad is _UNSET`` doubles as the visited mark: no set of a million nodes.
     The stack holds a path of uses from a root down, so a visited parent cannot be on it (the
     graph is acyclic): it is finished.
     """
-    order: list[Value] = []
     cleared = _Cleared()
-    nodes, saved = cleared.nodes, cleared.saved
+    order, nodes, saved = cleared.order, cleared.nodes, cleared.saved
     for root in roots:
         if root.grad is _UNSET:
             continue  # a root that another root depends on
-        nodes.append(root)
-        saved.append(root.grad)
+        if root.grad:
+            nodes.append(root)
+            saved.append(root.grad)
         root.grad = _UNSET
         stack = [root]
         while stack:
             node = stack[-1]
             a = node._a
             if a is not None and a.grad is not _UNSET:
-                nodes.append(a)
-                saved.append(a.grad)
+                if a.grad:
+                    nodes.append(a)
+                    saved.append(a.grad)
                 a.grad = _UNSET
                 stack.append(a)
                 continue
             b = node._b
             if b is not None and b.grad is not _UNSET:
-                nodes.append(b)
-                saved.append(b.grad)
+                if b.grad:
+                    nodes.append(b)
+                    saved.append(b.grad)
                 b.grad = _UNSET
                 stack.append(b)
                 continue
             order.append(stack.pop())  # both parents finished
-    return order, cleared
+    return cleared
 
 
 def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
     """Every Value the roots depend on, each listed after all of its parents."""
     roots = [roots] if isinstance(roots, Value) else list(roots)
-    order, cleared = _order_clearing_grads(roots)
+    cleared = _order_clearing_grads(roots)
     cleared.restore()
-    return order
+    return cleared.order
 
 
 def _apply_chain_rule(order: list[Value], create_graph: bool) -> None:
@@ -129,22 +138,22 @@ def _apply_chain_rule(order: list[Value], create_graph: bool) -> None:
         a.grad = ga if a.grad is _UNSET else a.grad + ga
 
 
-def _run_pass(roots: Sequence[Value], seeds: Sequence, create_graph: bool) -> tuple[list, _Cleared]:
+def _run_pass(roots: Sequence[Value], seeds: Sequence, create_graph: bool) -> _Cleared:
     """One backward pass: afterwards each node's .grad holds this pass's gradient.
 
     Returns the nodes in topological order and what their .grad held before; if the pass
     raises, every .grad is restored first.
     """
-    order, cleared = _order_clearing_grads(roots)
+    cleared = _order_clearing_grads(roots)
     try:
         for root, seed in zip(roots, seeds, strict=True):
             root.grad = seed if root.grad is _UNSET else root.grad + seed
         with enable_grad() if create_graph else _nothing():
-            _apply_chain_rule(order, create_graph)
+            _apply_chain_rule(cleared.order, create_graph)
     except BaseException:
         cleared.restore()
         raise
-    return order, cleared
+    return cleared
 
 
 class _nothing:
@@ -177,19 +186,17 @@ def backward(root: Value, grad=1.0, create_graph: bool = False) -> None:
     """Add d(root)/d(node) * grad to the ``.grad`` of every node root depends on."""
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value, got {type(root).__name__}")
-    _, cleared = _run_pass([root], [_seed(grad, create_graph)], create_graph)
-    if any(cleared.saved):  # after zero_grad() all are 0.0: nothing to add back
-        for node, old in zip(cleared.nodes, cleared.saved, strict=True):
-            # Keep the new gradient itself where the old one is 0 (rather than 0.0 + new,
-            # which under create_graph would add a node to every gradient graph).
-            if old:
-                node.grad = old + node.grad
+    cleared = _run_pass([root], [_seed(grad, create_graph)], create_graph)
+    # Only non-zero old gradients were saved: where the old one was 0, the new gradient stays
+    # as it is (rather than 0.0 + new, which under create_graph would add a graph node).
+    for node, old in zip(cleared.nodes, cleared.saved, strict=True):
+        node.grad = old + node.grad
 
 
 def backpropagate(roots: Sequence[Value], seeds: Sequence, create_graph: bool = False) -> dict:
     """{node: d(sum of seed * root)/d(node)} for every node the roots depend on; .grad untouched."""
-    order, cleared = _run_pass(list(roots), list(seeds), create_graph)
-    grads = {node: node.grad for node in order}
+    cleared = _run_pass(list(roots), list(seeds), create_graph)
+    grads = {node: node.grad for node in cleared.order}
     cleared.restore()
     return grads
 
