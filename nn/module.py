@@ -102,8 +102,32 @@ class Module:
         return out
 
     def parameters(self) -> list[Value]:
-        """Every parameter Value, in the order of ``named_parameters()``."""
-        return [p for _, p in self.named_parameters()]
+        """Every parameter Value, in the order of ``named_parameters()``.
+
+        The same walk without building names: it runs at every ``zero_grad()``, so every
+        training step.
+        """
+        out, seen, seen_modules = [], set(), set()
+        stack: list[Module] = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in seen_modules:
+                continue
+            seen_modules.add(id(module))
+            children = []
+            for attr, value in vars(module).items():
+                if attr[0] == "_":
+                    continue
+                items = value if isinstance(value, (list, tuple)) else (value,)
+                for item in items:
+                    if isinstance(item, Value):
+                        if id(item) not in seen:
+                            seen.add(id(item))
+                            out.append(item)
+                    elif isinstance(item, Module):
+                        children.append(item)
+            stack.extend(reversed(children))
+        return out
 
     def num_parameters(self) -> int:
         """How many numbers the model learns."""

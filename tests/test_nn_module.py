@@ -10,6 +10,7 @@ import stat
 import pytest
 
 import nn
+from autograd import Value
 
 
 def model(seed: int = 0) -> nn.MLP:
@@ -225,3 +226,17 @@ def test_shared_parameters_and_modules_are_listed_once():
     assert [name for name, _ in tied.named_modules()] == ["", "encoder"]
     assert [name for name, _ in tied.named_parameters()] == ["extra.0", "encoder.w.1", "encoder.b"]
     assert len(tied.parameters()) == 3 and tied.num_parameters() == 3
+
+
+def test_parameters_walk_matches_named_parameters_order():
+    class Mixed(nn.Module):
+        def __init__(self):
+            self.head = nn.Neuron(3, "tanh", seed=1)
+            self.scale = Value(2.0)
+            self.blocks = [nn.Layer(2, 3, seed=2), nn.MLP(3, [2, 1], seed=3)]
+            self.tied = self.blocks[0]
+            self.relabel()
+
+    model = Mixed()
+    assert model.parameters() == [p for _, p in model.named_parameters()]
+    assert len(model.parameters()) == 4 + 1 + 9 + 11
