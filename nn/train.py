@@ -247,6 +247,32 @@ def _rows(X: ArrayLike, what: str) -> np.ndarray:
 # ---- fit --------------------------------------------------------------------------------
 
 
+class _NoBar:
+    """What fit needs of a tqdm bar, for progress=False: the epochs and nothing shown."""
+
+    def __init__(self, epochs: int) -> None:
+        self._epochs = range(1, epochs + 1)
+
+    def __iter__(self):
+        return iter(self._epochs)
+
+    def set_postfix(self, *args, **kwargs) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(epochs: int, progress: bool):
+    if not progress:
+        return _NoBar(epochs)
+    # Imported here, not with the module: tqdm.auto is slow to import and, in Jupyter without
+    # ipywidgets, warns on import.
+    from tqdm.auto import tqdm
+
+    return tqdm(range(1, epochs + 1), desc="fit", unit="epoch")
+
+
 def fit(
     model: Module,
     X: ArrayLike,
@@ -296,10 +322,7 @@ def fit(
     batches = Batches(problem.X, problem.T, batch_size, shuffle=shuffle, seed=seed)
     best, best_state, waited = math.inf, None, 0
 
-    # Imported here, not with the module: in Jupyter without ipywidgets it warns on import.
-    from tqdm.auto import tqdm
-
-    bar = tqdm(range(1, int(epochs) + 1), desc="fit", unit="epoch", disable=not progress)
+    bar = _progress_bar(int(epochs), progress)
     try:
         for epoch in bar:
             total, seen, outs, targets = 0.0, 0, [], []
