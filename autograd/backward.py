@@ -76,16 +76,20 @@ def _order_clearing_grads(roots: Iterable[Value]) -> _Cleared:
                     nodes.append(a)
                     saved.append(a.grad)
                 a.grad = _UNSET
-                stack.append(a)
-                continue
+                if a._a is not None:
+                    stack.append(a)
+                    continue
+                order.append(a)  # a leaf is finished at once: it has no parents to visit
             b = node._b
             if b is not None and b.grad is not _UNSET:
                 if b.grad:
                     nodes.append(b)
                     saved.append(b.grad)
                 b.grad = _UNSET
-                stack.append(b)
-                continue
+                if b._a is not None:
+                    stack.append(b)
+                    continue
+                order.append(b)
             order.append(stack.pop())  # both parents finished
     return cleared
 
