@@ -68,7 +68,7 @@ def _order_clearing_grads(roots: Iterable[Value]) -> _Cleared:
             saved.append(root.grad)
         root.grad = _UNSET
         stack = [root]
-        while stack:
+        while stack:  # once per node: the same steps for `a` and `b` are written out twice
             node = stack[-1]
             a = node._a
             if a is not None and a.grad is not _UNSET:
