@@ -1,4 +1,5 @@
-"""Global switches of the engine: gradient recording (``no_grad``) and ``detect_anomaly``.
+"""Global switches of the engine: gradient recording (``no_grad``), ``detect_anomaly`` and
+whether ``trace`` is recording.
 
 Both are plain attributes of one module-level object, read on every op, so checking them
 costs an attribute lookup.  The context managers restore the previous setting on exit, so they
@@ -15,11 +16,12 @@ class _Mode:
     grad_enabled: bool = True  # record parents on new Values
     anomaly: bool = False  # raise on the first NaN or infinity in forward or backward
     tracing: bool = False  # autograd.trace is recording: data-dependent control flow is an error
-    checks: bool = False  # derived: no_grad or detect_anomaly is on (ops take the general path)
+    checks: bool = False  # derived: any of the above is not at its default (ops then take
+    # the general path)
 
     def __setattr__(self, name: str, value: bool) -> None:
         object.__setattr__(self, name, value)
-        object.__setattr__(self, "checks", not self.grad_enabled or self.anomaly)
+        object.__setattr__(self, "checks", not self.grad_enabled or self.anomaly or self.tracing)
 
 
 state = _Mode()

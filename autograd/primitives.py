@@ -145,13 +145,10 @@ def _pow(base: float, exponent: float) -> float:
 
 
 def _pow_arrays(base: np.ndarray, exponent) -> np.ndarray:
-    with np.errstate(divide="raise", invalid="raise"):
-        try:
-            return np.power(base, exponent)
-        except FloatingPointError as exc:
-            raise ValueError(
-                "a negative base needs an integer exponent, and 0 a non-negative one"
-            ) from exc
+    outside = ((base < 0) & (np.floor(exponent) != exponent)) | ((base == 0) & (exponent < 0))
+    if np.any(outside):
+        raise ValueError("a negative base needs an integer exponent, and 0 a non-negative one")
+    return np.power(base, exponent)  # an overflow is the caller's np.errstate to handle
 
 
 def _divide(a: float, b: float) -> float:

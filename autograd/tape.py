@@ -22,14 +22,20 @@ step to step.  Parameters are the leaves ``fn`` closed over: their current ``.da
 every call, and ``backward`` adds the batch-summed (or averaged) gradient to their ``.grad``,
 exactly what the eager engine would have accumulated.
 
-Python control flow that depends on ``.data`` cannot be traced.  Comparisons of Values raise
-``TracingError`` while tracing, and ``fn`` is traced twice from different placeholder values:
-if the two graphs differ, that is reported instead of returning wrong numbers.
+Python control flow that depends on ``.data`` cannot be traced, and is refused rather than
+frozen into the tape.  While ``fn`` is recorded, every Value computed from the placeholder
+inputs is a ``TracedValue``: its number is one example, not the batch, so code outside the
+engine may not look at it (``.data``, ``float(x)``, ``x > 0``, ``x == 1`` raise
+``TracingError``), and a traced Value cut from the graph (made under ``no_grad``) is refused.
+``fn`` is also recorded twice: two different graphs (randomness, state kept between calls)
+are refused too.  What tracing cannot see: a parameter's number copied into the graph
+(``x * w.data``) is frozen as a constant, as in ``torch.jit.trace``.
 """
 
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -42,6 +48,55 @@ from .value import Constant, Value
 
 class TracingError(RuntimeError):
     """fn cannot be traced: its graph depends on the data flowing through it."""
+
+
+_DATA = Value.data  # the slot behind Value.data, read directly by TracedValue's property
+
+
+def _read_traced_data(value: TracedValue) -> float:
+    # The engine's own modules read the number to record the graph; anyone else would be
+    # making the graph depend on this one example (a branch, a number copied into a Value).
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    if caller == "autograd" or caller.startswith("autograd."):
+        return _DATA.__get__(value)
+    raise TracingError(
+        "fn reads .data of a Value computed from its inputs while being traced: the tape "
+        "would freeze that one example's number (a branch on it, or a copy in a new Value). "
+        "Write it with the engine's ops (relu, step, abs, ...) or use the eager engine"
+    )
+
+
+class TracedValue(Value):
+    """A Value computed from ``trace``'s placeholder inputs while ``fn`` is being recorded.
+
+    Its number is only an example: on the tape it stands for a whole batch.  So reading it
+    from outside the engine (``.data``, ``float(x)``, ``x == 1``) raises ``TracingError``;
+    comparing it with another Value (``x == y``) stays identity, as for every Value.
+    """
+
+    __slots__ = ()
+    data = property(_read_traced_data, _DATA.__set__)
+    __hash__ = Value.__hash__
+
+    def __float__(self) -> float:
+        raise TracingError(
+            "float() of a Value computed from the inputs while tracing: the tape would freeze "
+            "that one example's number; use the eager engine"
+        )
+
+    def __eq__(self, other):
+        if isinstance(other, Value):
+            return NotImplemented  # identity, as for every Value
+        raise TracingError(
+            f"comparing a Value computed from the inputs with {other!r} while tracing: the "
+            "result would depend on the data; use the eager engine"
+        )
+
+
+def mark_if_traced(out: Value) -> None:
+    """While tracing: a Value computed from a TracedValue is a TracedValue."""
+    if type(out._a) is TracedValue or type(out._b) is TracedValue:
+        out.__class__ = TracedValue
 
 
 _SUM = "sum"  # the fused n-ary addition
@@ -127,6 +182,13 @@ class Tape:
         self.parameters = [
             n for n in leaves if n not in placeholder_set and type(n) is not Constant
         ]
+        detached = [n for n in leaves if type(n) is TracedValue and n not in placeholder_set]
+        if detached:
+            raise TracingError(
+                f"fn computed {len(detached)} Value(s) from its inputs and cut them from the "
+                "graph (e.g. under no_grad()): the tape would freeze that one example's "
+                "numbers; use the eager engine"
+            )
         constants = [n for n in leaves if type(n) is Constant]
         schedule = _schedule(order, outputs, set(self.parameters))
         row = _assign_rows(schedule, leaves)
@@ -149,6 +211,7 @@ class Tape:
     def __call__(self, X=None) -> np.ndarray:
         """Outputs for every row of X (samples x inputs): shape (batch,) or (batch, outputs)."""
         X = self._check_inputs(X)
+        self._last = None  # until this call succeeds: backward must not use a half-made batch
         V, G = self._arrays(X.shape[0])
         V[self._input_rows] = X.T
         V[self._param_rows] = np.array([p.data for p in self.parameters])[:, None]
@@ -179,12 +242,13 @@ class Tape:
         if np.ndim(seeds) == 1 and self.n_outputs > 1 and len(seeds) == batch:
             seeds = seeds[:, None]
         try:
-            G[self._output_rows] = np.broadcast_to(seeds, (batch, self.n_outputs)).T
+            seeds = np.broadcast_to(seeds, (batch, self.n_outputs)).T
         except ValueError:
             raise ValueError(
                 f"grad_outputs of shape {np.shape(grad_outputs)} does not fit "
                 f"{batch} samples x {self.n_outputs} outputs"
             ) from None
+        np.add.at(G, self._output_rows, seeds)  # add: fn may return one Value twice
         with np.errstate(divide="raise", invalid="raise", over="raise"):
             for group in reversed(self.groups):
                 if group.routes:
@@ -196,7 +260,7 @@ class Tape:
         if reduction == "mean":
             totals /= batch
         for p, total in zip(self.parameters, totals.tolist(), strict=True):
-            p.grad += total
+            p.grad = total if p.grad is None else p.grad + total  # None counts as 0, as in eager
 
     def _check_inputs(self, X) -> np.ndarray:
         if self.n_inputs == 0 and X is None:
@@ -359,6 +423,8 @@ def _replay_error(group: _Group, phase: str, exc: Exception) -> Exception:
 
 def _record_graph(fn: Callable, values: Sequence[float]) -> tuple[list[Value], list[Value]]:
     placeholders = [Value(v, label=f"x{i}") for i, v in enumerate(values)]
+    for p in placeholders:
+        p.__class__ = TracedValue
     previous = state.tracing
     state.tracing = True
     try:
@@ -400,7 +466,8 @@ def trace(
 
     ``fn`` takes ``n_inputs`` Values and returns a Value or a list of Values; the leaves it
     closes over (e.g. a model's parameters) become the tape's parameters.  ``example`` gives
-    placeholder values (one sample); otherwise random values in [0.5, 1.5] are used.
+    placeholder values (one sample, in the domain of every op); otherwise random values in
+    [0.5, 1.5] are used.  Raises ``TracingError`` if ``fn``'s graph depends on the data.
     """
     if not isinstance(n_inputs, int) or n_inputs < 0:
         raise ValueError(f"n_inputs must be a non-negative int, got {n_inputs!r}")
@@ -410,13 +477,11 @@ def trace(
     )
     if len(first) != n_inputs:
         raise ValueError(f"example has {len(first)} values for {n_inputs} inputs")
-    second = [v * rng.uniform(1.1, 1.9) + rng.uniform(-0.5, 0.5) for v in first]
     outputs, placeholders = _record_graph(fn, first)
-    again = _record_graph(fn, second)
+    again = _record_graph(fn, first)
     if _signature(outputs, placeholders) != _signature(*again):
         raise TracingError(
-            "fn built different graphs for different inputs: its control flow depends on the "
-            "data (e.g. `if x.data > 0`), so one trace cannot stand for every sample; "
-            "use the eager engine"
+            "fn built two different graphs from the same inputs (randomness, or state kept "
+            "between calls), so one trace cannot stand for every call; use the eager engine"
         )
     return Tape(outputs, placeholders)

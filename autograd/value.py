@@ -257,13 +257,18 @@ def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
     out._prim = prim
     out._a = a
     out._b = b
-    if state.checks:  # no_grad or detect_anomaly is on
+    if state.checks:  # no_grad, detect_anomaly or tracing is on
         _apply_modes(out)
     return out
 
 
 def _apply_modes(out: Value) -> None:
-    """detect_anomaly: refuse a NaN or infinity; no_grad: forget how `out` was made."""
+    """tracing: mark what depends on the inputs; detect_anomaly: refuse a NaN or infinity;
+    no_grad: forget how `out` was made."""
+    if state.tracing:
+        from .tape import mark_if_traced  # only traces pay for the import
+
+        mark_if_traced(out)
     if state.anomaly and not math.isfinite(out.data):
         raise FloatingPointError(
             f"detect_anomaly: {describe_call(out._prim, out.parents)} produced {out.data} "

@@ -224,13 +224,15 @@ def _engine(name: str, problem: _Problem) -> _Eager | _Taped:
     try:
         return _Taped(problem)
     except TracingError as exc:
-        warnings.warn(
-            f"engine='tape' cannot trace this model and loss ({exc}); training with the eager "
-            "engine instead (same numbers, slower)",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return _Eager(problem)
+        reason = f"engine='tape' cannot trace this model and loss ({exc})"
+    except (ArithmeticError, ValueError) as exc:  # the first sample is outside an op's domain
+        reason = f"engine='tape' could not trace the first sample ({type(exc).__name__}: {exc})"
+    warnings.warn(
+        f"{reason}; training with the eager engine instead (same numbers, slower)",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return _Eager(problem)
 
 
 def _rows(X: ArrayLike, what: str) -> np.ndarray:
@@ -396,10 +398,9 @@ def predict(model: Module, X: ArrayLike, engine: str = "tape") -> np.ndarray:
     if engine == "tape":
         try:
             tape = trace(lambda *xs: model(list(xs)), X.shape[1], example=X[0].tolist())
-        except TracingError:
-            engine = "eager"
-        else:
             return tape(X)
+        except (TracingError, ArithmeticError, ValueError):
+            pass  # the eager engine below gives its answer, or its own error for the bad row
     with no_grad():
         outs = [model(x) for x in X.tolist()]
     if isinstance(outs[0], Value):

@@ -96,9 +96,11 @@ def test_callback_stops_training_and_keeps_the_last_parameters():
     assert last == pytest.approx(history.val_loss[-1], rel=1e-12)
 
 
-def test_eager_and_tape_agree_step_by_step_on_the_demo_recipe():
-    eager_model, eager = run_demo("eager", 4)
-    tape_model, taped = run_demo("tape", 4)
+@pytest.mark.parametrize("steps", [4, pytest.param(100, marks=pytest.mark.slow)])
+def test_eager_and_tape_agree_step_by_step_on_the_demo_recipe(steps):
+    eager_model, eager = run_demo("eager", steps)
+    tape_model, taped = run_demo("tape", steps)
+    assert len(taped.step_loss) == len(eager.step_loss) == steps
     assert taped.engine == "tape" and eager.engine == "eager"
     np.testing.assert_allclose(taped.step_loss, eager.step_loss, rtol=1e-9)
     np.testing.assert_allclose(
@@ -296,6 +298,48 @@ def test_untraceable_loss_falls_back_to_eager_with_a_clear_warning():
     with pytest.warns(RuntimeWarning, match="engine='tape' cannot trace.*eager engine instead"):
         history = nn.fit(model, X, y, loss=branchy, epochs=2, engine="tape", progress=False)
     assert history.engine == "eager" and len(history.loss) == 2
+
+
+def test_a_loss_comparing_its_target_with_a_number_falls_back_to_eager():
+    # eager hands the loss numbers, the tape Values: `t == 1` would be always False on the tape
+    def bce(p, t):
+        p = p.sigmoid()
+        return -(p.log()) if t == 1 else -((1 - p).log())
+
+    X, y = data.truth_table("or")
+    eager_loss = nn.fit(
+        nn.MLP(2, [1], seed=0), X, y, loss=bce, epochs=3, engine="eager", progress=False
+    ).loss
+    with pytest.warns(RuntimeWarning, match="comparing a Value computed from the inputs with 1"):
+        history = nn.fit(
+            nn.MLP(2, [1], seed=0), X, y, loss=bce, epochs=3, engine="tape", progress=False
+        )
+    assert history.engine == "eager" and history.loss == eager_loss
+
+
+@pytest.mark.parametrize("engine", ["eager", "tape"])
+def test_overflow_stops_training_with_the_epoch_named(engine):
+    X, y = data.noisy_line(20, seed=0)
+    model = nn.MLP(1, [1], seed=0)
+    with pytest.raises(nn.DivergenceError, match=r"training stopped at epoch \d+"):
+        nn.fit(
+            model,
+            np.asarray(X) * 100,
+            y,
+            loss="mse",
+            optimizer=nn.SGD(model, lr=1.0),
+            epochs=500,
+            engine=engine,
+            progress=False,
+        )
+
+
+def test_a_first_sample_outside_the_tape_s_reach_trains_eagerly_and_stops_clearly():
+    X, y = data.noisy_line(20, seed=0)
+    model = nn.MLP(1, [1], seed=0)
+    with pytest.warns(RuntimeWarning, match="could not trace the first sample.*OverflowError"):
+        with pytest.raises(nn.DivergenceError, match=r"training stopped at epoch 1"):
+            nn.fit(model, X, np.asarray(y) * 1e200, loss="mse", engine="tape", progress=False)
 
 
 def test_cross_entropy_trains_a_three_class_model():
