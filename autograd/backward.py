@@ -182,7 +182,15 @@ def _check_finite(grad, node: Value) -> None:
 def _seed(grad, create_graph: bool):
     if isinstance(grad, Value):
         return grad if create_graph else grad.data
-    number = as_float(grad)
+    try:
+        number = as_float(grad)
+    except TypeError:
+        raise TypeError(
+            f"the gradient to backpropagate must be a real number or a Value, got "
+            f"{type(grad).__name__}"
+        ) from None
+    if state.anomaly and not math.isfinite(number):
+        raise FloatingPointError(f"detect_anomaly: the seed gradient is {number}")
     return Constant(number) if create_graph else number
 
 

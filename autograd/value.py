@@ -34,7 +34,12 @@ _REAL_TYPES = (numbers.Real, np.bool_)
 def as_float(x) -> float:
     """The float inside a real number (or a one-element numpy array); TypeError for anything else."""
     if type(x) is int or isinstance(x, _REAL_TYPES):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(
+                f"Value wraps a float, and {_short_repr(x)} is too large for one"
+            ) from None
     if isinstance(x, np.ndarray) and x.size == 1 and x.dtype.kind in "biuf":
         return float(x.item())
     if isinstance(x, Value):
@@ -154,17 +159,23 @@ class Value:
 
     # Comparisons look at .data only (they are not differentiable), so sorted(), max() and
     # `if loss < best:` work.  == and hash keep identity semantics, so Values are dict keys.
+    # Anything but a Value or a real number gives NotImplemented: Python then raises its usual
+    # "'<' not supported between instances of 'Value' and 'str'".
     def __lt__(self, other) -> bool:
-        return self.data < _number(other)
+        other = _number(other)
+        return NotImplemented if other is None else self.data < other
 
     def __le__(self, other) -> bool:
-        return self.data <= _number(other)
+        other = _number(other)
+        return NotImplemented if other is None else self.data <= other
 
     def __gt__(self, other) -> bool:
-        return self.data > _number(other)
+        other = _number(other)
+        return NotImplemented if other is None else self.data > other
 
     def __ge__(self, other) -> bool:
-        return self.data >= _number(other)
+        other = _number(other)
+        return NotImplemented if other is None else self.data >= other
 
     # ---- functions -------------------------------------------------------------------------
 
@@ -226,7 +237,8 @@ class Constant(Value):
     __slots__ = ()
 
 
-def _number(x) -> float:
+def _number(x) -> float | None:
+    """The number to compare with (None for something that is not a real number)."""
     if state.tracing:
         from .tape import TracingError
 
@@ -234,7 +246,9 @@ def _number(x) -> float:
             "comparing Values while tracing: the graph would depend on the data; "
             "use the eager engine for fn"
         )
-    return x.data if isinstance(x, Value) else as_float(x)
+    if isinstance(x, Value):
+        return x.data
+    return float(x) if isinstance(x, _REAL_TYPES) else None
 
 
 # ---- recording ops -----------------------------------------------------------------------------

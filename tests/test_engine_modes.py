@@ -219,3 +219,13 @@ def test_wrong_primitive_is_not_added_to_the_shared_table():
 def test_gradcheck_refuses_a_function_that_returns_a_number():
     with pytest.raises(TypeError, match="Value"):
         autograd.gradcheck(lambda x: 3.0, [1.0])
+
+
+def test_detect_anomaly_names_a_non_finite_seed():
+    x = Value(2.0)
+    with (
+        autograd.detect_anomaly(),
+        pytest.raises(FloatingPointError, match="the seed gradient is nan"),
+    ):
+        (x * x).backward(float("nan"))
+    assert x.grad == 0.0

@@ -140,6 +140,23 @@ def test_comparisons_read_data_and_equality_is_identity():
     assert len({a, b, a}) == 2
 
 
+def test_comparing_with_a_non_number_is_pythons_usual_type_error():
+    with pytest.raises(TypeError, match="'<' not supported between instances of 'Value' and 'str'"):
+        Value(1.0) < "a"  # noqa: B015
+
+
+def test_an_int_too_large_for_a_float_is_named():
+    with pytest.raises(OverflowError, match="Value wraps a float, and 1000.* is too large"):
+        Value(10**400)
+
+
+def test_backward_with_a_seed_that_is_not_a_number_says_so():
+    x = Value(2.0)
+    with pytest.raises(TypeError, match="gradient to backpropagate .* got NoneType"):
+        (x * x).backward(grad=None)
+    assert x.grad == 0.0
+
+
 def test_float_of_a_value_is_its_data():
     assert float(Value(3.25)) == 3.25
 
