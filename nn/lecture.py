@@ -14,6 +14,8 @@ Here those formulas are evaluated directly (``slide_gradients``), independently 
 and shown beside what ``backward()`` computed and beside central finite differences.  Options:
 ``--bias`` (a bias at every layer), ``--activation`` (a hidden activation), ``--lr`` (one
 gradient-descent step), ``--out`` (where the graphs go), ``--json`` (machine-readable output).
+Without Graphviz the DOT files are still written and the SVG pictures skipped, with a note on
+stderr; the exit statuses are in ``EPILOG``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ from .functional import mse
 from .layers import MLP
 
 HELP = "recompute, explain and draw the backpropagation lecture's worked example"
+
+EPILOG = """graph files: forward.dot, gradient.dot and, if Graphviz's `dot` is installed,
+forward.svg and gradient.svg in --out.  Without `dot` the pictures are skipped with a note
+on stderr saying how to install it; the DOT files are written all the same.
+
+exit status:
+  0  every gradient agrees (even if the SVG pictures were skipped for lack of `dot`)
+  1  some gradient disagrees, or `dot` was found but failed
+  2  bad options, or the --out folder cannot be created or written"""
 
 X = [2.0, 3.0]
 Y = 1.0
@@ -174,6 +185,8 @@ def gradient_step(model: MLP, lr: float) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``chainrule lecture``."""
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--bias", action="store_true", help="add a bias at every layer")
     parser.add_argument(
         "--activation", choices=sorted(ACTIVATIONS), default="linear", help="hidden activation"
@@ -187,31 +200,66 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Compute, print (or emit JSON), take a step and draw."""
+    """Compute, draw, take a step and print (or emit JSON); exit status as in ``EPILOG``."""
     if not math.isfinite(args.lr) or args.lr <= 0:
-        print(f"chainrule lecture: --lr must be a positive number, got {args.lr}", file=sys.stderr)
-        return 2
+        return _fail(f"--lr must be a positive number, got {args.lr}", 2)
     example, model = compute(args.activation, args.bias)
     _, _, loss = loss_of(model)  # a fresh graph to draw (compute's graph has its gradients)
     model.zero_grad()
     loss.backward()
-    files = [] if args.no_draw else _draw(loss, args.out)
+    files, render_failed = [], False
+    if not args.no_draw:
+        try:
+            files, render_failed = _draw(loss, args.out)
+        except OSError as exc:
+            return _fail(f"cannot write the graph files to {args.out}: {_reason(exc, args.out)}", 2)
     new_loss = gradient_step(model, args.lr)
     if args.json:
         print(json.dumps(_as_json(example, args.lr, new_loss, files)))
     else:
         print(_report(example, args.lr, new_loss, files))
-    return 0 if example.match() else 1
+    return 0 if example.match() and not render_failed else 1
 
 
-def _draw(loss: Value, out: Path) -> list[str]:
-    from autograd.viz import render
+def _draw(loss: Value, out: Path) -> tuple[list[str], bool]:
+    """Write the DOT files, then the SVGs if they render; the paths written, and whether
+    rendering failed (a missing renderer is not a failure: the SVGs are skipped with a note)."""
+    from autograd.viz import draw, render
 
     out.mkdir(parents=True, exist_ok=True)
-    files = []
-    for view, name in (("forward", "forward"), ("gradient", "gradient")):
-        files += render.write_graph(loss, out / name, view=view, formats=("dot", "svg"))
-    return [str(f) for f in files]
+    drawings = {view: draw(loss, view=view) for view in ("forward", "gradient")}
+    files = [render.write_graph(d, out / view, formats=("dot",))[0] for view, d in drawings.items()]
+    try:
+        for view, drawing in drawings.items():
+            files += render.write_graph(drawing, out / view, formats=("svg",))
+    except render.RendererNotFoundError as exc:
+        _note(f"SVG pictures skipped (DOT files written): {_one_line(str(exc))}")
+        return [str(f) for f in files], False
+    except render.RenderError as exc:
+        _note(f"SVG pictures skipped (DOT files written): {_one_line(str(exc))}")
+        return [str(f) for f in files], True
+    return [str(f) for f in files], False
+
+
+def _one_line(message: str) -> str:
+    """A multi-line message (like Graphviz's install hint) joined into one line."""
+    first, *rest = [" ".join(line.split()) for line in message.splitlines() if line.strip()]
+    return first + (" " + "; ".join(rest) if rest else "")
+
+
+def _reason(exc: OSError, out: Path) -> str:
+    if out.exists() and not out.is_dir():
+        return "it is not a directory"
+    return exc.strerror or str(exc)
+
+
+def _note(message: str) -> None:
+    print(f"chainrule lecture: {message}", file=sys.stderr)
+
+
+def _fail(message: str, status: int) -> int:
+    _note(message)
+    return status
 
 
 def _as_json(example: Example, lr: float, new_loss: float, files: list[str]) -> dict:

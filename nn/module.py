@@ -264,7 +264,9 @@ def _write_atomically(path: str, text: str) -> None:
 
     os.replace is atomic on POSIX and Windows, so a reader (or a crash) sees either the old file
     or the new one, never half of it.  The temporary file is opened with mode 0o666, so the umask
-    gives the result the same permissions as any file this process creates.
+    gives the result the same permissions as any file this process creates.  An error names
+    path (e.g. ``cannot save to out/m.json: directory /abs/out does not exist``), never the
+    temporary file, which is removed.
     """
     folder = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(
@@ -277,9 +279,11 @@ def _write_atomically(path: str, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(exc, OSError):
+            raise _save_error(path, folder, exc) from None
         raise
     if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
         try:
@@ -292,6 +296,19 @@ def _write_atomically(path: str, text: str) -> None:
             pass
         finally:
             os.close(dir_fd)
+
+
+def _save_error(path: str, folder: str, exc: OSError) -> OSError:
+    """exc again, its message naming the user's path and why (not the temporary file)."""
+    if not os.path.exists(folder):
+        reason = f"directory {folder} does not exist"
+    elif not os.path.isdir(folder):
+        reason = f"{folder} is not a directory"
+    else:
+        reason = exc.strerror or str(exc)
+    error = type(exc)(f"cannot save to {path}: {reason}")
+    error.errno = exc.errno
+    return error
 
 
 class _DuplicateName(ValueError):

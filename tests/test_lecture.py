@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -99,3 +100,71 @@ def test_python_dash_m_autograd_lecture_runs():
         check=True,
     )
     assert json.loads(done.stdout)["match"] is True
+
+
+# --------------------------------------------------------------------------------------------
+# Without Graphviz, and with an output folder that cannot be written
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_renderer(monkeypatch):
+    from autograd.viz import render
+
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+
+
+def test_without_dot_the_json_lists_only_the_dot_files(capsys, tmp_path, no_renderer):
+    out = tmp_path / "graphs"
+    result = run_json(capsys, "--out", str(out))  # exit status 0: only the pictures are missing
+    assert result["match"] is True
+    assert result["files"] == [str(out / "forward.dot"), str(out / "gradient.dot")]
+    assert sorted(p.name for p in out.iterdir()) == ["forward.dot", "gradient.dot"]
+    assert (out / "forward.dot").read_text().startswith("digraph")
+
+
+def test_without_dot_the_table_is_printed_and_one_line_says_how_to_get_it(
+    capsys, tmp_path, no_renderer
+):
+    assert main(["lecture", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "All gradients agree." in captured.out and "forward.dot" in captured.out
+    assert "forward.svg" not in captured.out
+    (line,) = captured.err.splitlines()
+    assert "SVG pictures skipped" in line
+    assert "apt-get install graphviz" in line and "pip install graphviz-pure" in line
+
+
+def test_without_dot_on_path_the_command_runs_end_to_end(tmp_path):
+    bin_dir = tmp_path / "bin"  # a PATH holding nothing but python: no dot, no graphviz-pure
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    out = tmp_path / "graphs"
+    done = subprocess.run(
+        [sys.executable, "-m", "autograd", "lecture", "--json", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(bin_dir)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "RendererNotFoundError" not in done.stderr
+    assert json.loads(done.stdout)["files"] == [str(out / "forward.dot"), str(out / "gradient.dot")]
+
+
+@pytest.mark.parametrize("where", ["a_file/graphs", "a_file"])
+def test_an_impossible_output_folder_is_a_clear_error(capsys, tmp_path, where):
+    (tmp_path / "a_file").write_text("not a folder")
+    out = tmp_path / where
+    assert main(["lecture", "--json", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("chainrule lecture: cannot write the graph files to")
+    assert str(out) in line and "Traceback" not in line
+
+
+def test_help_documents_the_exit_status(capsys):
+    with pytest.raises(SystemExit):
+        main(["lecture", "--help"])
+    text = capsys.readouterr().out
+    assert "exit status" in text and "skipped" in text

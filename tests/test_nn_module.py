@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -240,3 +241,20 @@ def test_parameters_walk_matches_named_parameters_order():
     model = Mixed()
     assert model.parameters() == [p for _, p in model.named_parameters()]
     assert len(model.parameters()) == 4 + 1 + 9 + 11
+
+
+def test_saving_into_a_missing_folder_names_the_path_not_a_temp_file(tmp_path):
+    path = tmp_path / "nodir" / "x.json"
+    with pytest.raises(FileNotFoundError) as info:
+        model(0).save(path)
+    message = str(info.value)
+    assert message == f"cannot save to {path}: directory {path.parent} does not exist"
+    assert ".tmp" not in message and info.value.errno == errno.ENOENT
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_under_a_file_says_it_is_not_a_directory(tmp_path):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(OSError, match=r"cannot save to .*x\.json: .*f is not a directory"):
+        model(0).save(tmp_path / "f" / "x.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["f"]

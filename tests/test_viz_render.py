@@ -206,3 +206,51 @@ def test_value_too_large_even_collapsed_falls_back(monkeypatch):
     assert neuron()._repr_svg_() is None
     with pytest.raises(GraphTooLargeError):
         draw(neuron(), max_nodes=3)
+
+
+# --------------------------------------------------------------------------------------------
+# Failed writes and renders create or change nothing
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_failed_render_leaves_an_existing_picture_unchanged(tmp_path, no_renderer):
+    old = tmp_path / "g.svg"
+    old.write_text("old picture")
+    with pytest.raises(RendererNotFoundError):
+        write_graph(neuron(), tmp_path / "g", formats=("svg",))
+    with pytest.raises(RendererNotFoundError):
+        save(neuron(), tmp_path / "new.svg")
+    assert old.read_text() == "old picture"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+
+
+def test_a_failed_write_leaves_an_existing_file_unchanged(tmp_path):
+    import graphviz
+
+    graph = graphviz.Digraph()
+    graph.node("a", label="\ud800")  # a lone surrogate: not encodable as UTF-8
+    old = tmp_path / "g.dot"
+    old.write_text("old text")
+    with pytest.raises(UnicodeEncodeError):
+        write_graph(graph, tmp_path / "g", formats=("dot",))
+    assert old.read_text() == "old text"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.dot"]
+
+
+def test_writing_into_a_missing_folder_names_the_file_not_a_temp_file(tmp_path):
+    target = tmp_path / "nodir" / "g.dot"
+    with pytest.raises(FileNotFoundError) as info:
+        save(neuron(), target)
+    assert str(info.value) == f"cannot write {target}: directory {target.parent} does not exist"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Drawing.render (autograd/viz/dot.py) opens its output before rendering; "
+    "it should write with render.write_file",
+)
+def test_drawing_render_without_a_renderer_creates_no_picture(tmp_path, no_renderer):
+    with pytest.raises(RendererNotFoundError):
+        draw(neuron()).render(tmp_path / "r", format="svg")
+    assert not (tmp_path / "r.svg").exists()
