@@ -18,11 +18,11 @@ import json
 import math
 import numbers
 import os
-import secrets
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from autograd import Value
+from autograd.files import write_atomically
 
 FILE_FORMAT = "chainrule.nn/1"
 
@@ -202,7 +202,7 @@ class Module:
             )
         document = {"format": FILE_FORMAT, "model": self._summary(), "parameters": state}
         text = json.dumps(document, indent=1)  # floats are written with repr: exact round trip
-        _write_atomically(os.fspath(path), text)
+        write_atomically(path, text.encode("utf-8"), action="save to", durable=True)
 
     def load(self, path: str | os.PathLike) -> None:
         """Load parameters saved by ``save``; a damaged or mismatched file changes nothing."""
@@ -257,58 +257,6 @@ class Module:
             for name, child in self.named_children():
                 lines.append(f"  ({name}): {child!r}".replace("\n", "\n  "))
         return "\n".join(lines)
-
-
-def _write_atomically(path: str, text: str) -> None:
-    """Write text to path through a temporary file in the same folder and a rename.
-
-    os.replace is atomic on POSIX and Windows, so a reader (or a crash) sees either the old file
-    or the new one, never half of it.  The temporary file is opened with mode 0o666, so the umask
-    gives the result the same permissions as any file this process creates.  An error names
-    path (e.g. ``cannot save to out/m.json: directory /abs/out does not exist``), never the
-    temporary file, which is removed.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(
-        folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    )
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        if isinstance(exc, OSError):
-            raise _save_error(path, folder, exc) from None
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        try:
-            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
-
-
-def _save_error(path: str, folder: str, exc: OSError) -> OSError:
-    """exc again, its message naming the user's path and why (not the temporary file)."""
-    if not os.path.exists(folder):
-        reason = f"directory {folder} does not exist"
-    elif not os.path.isdir(folder):
-        reason = f"{folder} is not a directory"
-    else:
-        reason = exc.strerror or str(exc)
-    error = type(exc)(f"cannot save to {path}: {reason}")
-    error.errno = exc.errno
-    return error
 
 
 class _DuplicateName(ValueError):

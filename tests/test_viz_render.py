@@ -245,11 +245,6 @@ def test_writing_into_a_missing_folder_names_the_file_not_a_temp_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Drawing.render (autograd/viz/dot.py) opens its output before rendering; "
-    "it should write with render.write_file",
-)
 def test_drawing_render_without_a_renderer_creates_no_picture(tmp_path, no_renderer):
     with pytest.raises(RendererNotFoundError):
         draw(neuron()).render(tmp_path / "r", format="svg")

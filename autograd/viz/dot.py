@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 import graphviz
 
 from ..backward import backpropagate, topological_order
+from ..files import write_atomically
 from ..value import Constant, Value
 from . import chain, render, style
 from . import collapse as collapsing
@@ -79,11 +80,10 @@ class Drawing(graphviz.Digraph):
             name = os.fspath(filename) if filename is not None else self.filename
             source_path = os.path.join(directory if directory is not None else self.directory, name)
             target = f"{source_path}.{fmt}"
+        picture = self.pipe(fmt)  # rendered before anything is written: a failure writes nothing
         if not cleanup:
-            with open(source_path, "w", encoding="utf-8") as f:
-                f.write(self.source)
-        with open(target, "wb") as f:
-            f.write(self.pipe(fmt))
+            write_atomically(source_path, self.source.encode("utf-8"))
+        write_atomically(target, picture)
         return target
 
     def svg(self) -> str:

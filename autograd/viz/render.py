@@ -5,19 +5,20 @@ Graphviz ``dot`` on PATH first, otherwise the pip-only ``graphviz-pure`` (a dot-
 command).  Either is run with the DOT text on stdin and ``-Tsvg``/``-Tpng``.  With neither, a
 ``RendererNotFoundError`` says how to install one.  DOT text itself never needs a renderer.
 
-Files are written by ``write_file``: the picture is rendered in full first, then written to a
-temporary file beside the target and renamed over it, so a failed render or write creates or
-changes nothing.
+Files are written with ``autograd.files.write_atomically``: the picture is rendered in full
+first, then written to a temporary file beside the target and renamed over it, so a failed
+render or write creates or changes nothing.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+
+from ..files import write_atomically
 
 FORMATS = ("dot", "svg", "png", "pdf")  # what write_graph and save accept
 RENDERERS = ("dot", "graphviz-pure")  # looked up on PATH in this order
@@ -118,7 +119,7 @@ def write_graph(
     written = []
     for fmt in formats:
         data = drawing.source.encode("utf-8") if fmt == "dot" else render(drawing.source, fmt)
-        written.append(write_file(path.with_name(f"{path.name}.{fmt}"), data))
+        written.append(write_atomically(path.with_name(f"{path.name}.{fmt}"), data))
     return written
 
 
@@ -133,39 +134,3 @@ def save(drawing_or_root, filename: str | os.PathLike, **draw_options) -> Path:
     drawing = _output(drawing_or_root, draw_options)
     (written,) = write_graph(drawing, filename.with_suffix(""), formats=(fmt,))
     return written
-
-
-def write_file(path: str | os.PathLike, data: bytes) -> Path:
-    """Write data to path through a temporary file beside it and a rename; returns the path.
-
-    Render (or encode) before calling this: ``write_file(p, render(source, "svg"))`` touches
-    nothing when rendering fails.  If writing fails, path is as it was, no temporary file is
-    left, and the error names path (not the temporary file).
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise _write_error(path, exc) from None
-        raise
-    return path
-
-
-def _write_error(path: Path, exc: OSError) -> OSError:
-    """exc again, its message naming path and why (a missing folder rather than a temp file)."""
-    folder = path.absolute().parent
-    if not folder.exists():
-        reason = f"directory {folder} does not exist"
-    elif not folder.is_dir():
-        reason = f"{folder} is not a directory"
-    else:
-        reason = exc.strerror or str(exc)
-    error = type(exc)(f"cannot write {path}: {reason}")
-    error.errno = exc.errno
-    return error
