@@ -72,14 +72,32 @@ def _inputs(x: Sequence | Value | float, n: int) -> Sequence:
     return x
 
 
-def _micrograd_flag(activation: str | bool | Callable, nonlin: bool | None) -> str | Callable:
-    """micrograd's nonlin=True/False (also given in activation's place, as `Neuron(2, False)`)."""
-    if isinstance(activation, bool):
-        if nonlin is not None and nonlin != activation:
-            raise ValueError(f"nonlin={nonlin} contradicts the activation {activation}")
-        nonlin = activation
+def _micrograd_flag(
+    activation: str | bool | Callable | None, nonlin: bool | None
+) -> str | Callable:
+    """The activation to use, from an explicit one or micrograd's nonlin=True/False.
+
+    micrograd's flag picks relu (True) or linear (False) when no activation is given; it may
+    also stand in activation's place, as in ``Neuron(2, False)``.  An explicit activation and
+    a nonlin that says otherwise (``Neuron(2, 'tanh', nonlin=True)``) is a ValueError, not a
+    silent choice of one of them.  No activation and no flag: relu, micrograd's default.
+    """
+    if activation is None:
+        return "relu" if nonlin is None or nonlin else "linear"
     if nonlin is None:
-        return activation
+        return _flag_activation(activation) if isinstance(activation, bool) else activation
+    flagged = _flag_activation(nonlin)
+    named = _flag_activation(activation) if isinstance(activation, bool) else activation
+    if named != flagged:
+        raise ValueError(
+            f"nonlin={nonlin} contradicts the activation {activation!r}: pass one of them "
+            f"(nonlin=True means relu, nonlin=False means linear)"
+        )
+    return flagged
+
+
+def _flag_activation(nonlin: bool) -> str:
+    """micrograd's flag as an activation name."""
     return "relu" if nonlin else "linear"
 
 
@@ -88,12 +106,17 @@ def _activation_name(activation: str | Callable) -> str:
 
 
 class Neuron(Module):
-    """act(sum_i w_i x_i + b): one unit, with micrograd's ``nonlin=True/False`` accepted."""
+    """act(sum_i w_i x_i + b): one unit, with micrograd's ``nonlin=True/False`` accepted.
+
+    ``activation`` is a name from ``ACTIVATIONS`` or a function; left out, it is relu, or what
+    micrograd's ``nonlin`` says (True: relu, False: linear).  Give one of the two: both is a
+    ValueError unless they agree (``"relu"`` with True, ``"linear"`` with False).
+    """
 
     def __init__(
         self,
         nin: int,
-        activation: str | bool | Callable[[Value], Value] = "relu",
+        activation: str | bool | Callable[[Value], Value] | None = None,
         bias: bool = True,
         *,
         nonlin: bool | None = None,
@@ -166,7 +189,11 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """nout neurons side by side; returns one Value when nout == 1, else a list (micrograd)."""
+    """nout neurons side by side; returns one Value when nout == 1, else a list (micrograd).
+
+    ``activation`` (a neuron activation, or softmax/log_softmax over the layer) or micrograd's
+    ``nonlin`` flag, as for ``Neuron``; left out, relu.
+    """
 
     _repr_children = False
 
@@ -174,7 +201,7 @@ class Layer(Module):
         self,
         nin: int,
         nout: int,
-        activation: str | bool | Callable = "relu",
+        activation: str | bool | Callable | None = None,
         bias: bool = True,
         *,
         nonlin: bool | None = None,

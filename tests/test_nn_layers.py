@@ -83,6 +83,33 @@ def test_neuron_and_layer_take_micrograds_flag_by_position_too():
         nn.Neuron(3, True, nonlin=False)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.Neuron(2, "tanh", nonlin=True),
+        lambda: nn.Neuron(2, "relu", nonlin=False),
+        lambda: nn.Neuron(2, activation="sigmoid", nonlin=False),
+        lambda: nn.Layer(2, 2, "sigmoid", nonlin=False),
+        lambda: nn.Layer(2, 2, "tanh", nonlin=True),
+        lambda: nn.Layer(2, 3, "softmax", nonlin=True),
+    ],
+)
+def test_an_explicit_activation_and_a_contradicting_nonlin_are_refused(make):
+    with pytest.raises(ValueError, match="contradicts the activation .*: pass one of them"):
+        make()
+
+
+def test_nonlin_alone_or_agreeing_with_the_activation_picks_relu_or_linear():
+    assert nn.Neuron(2).activation == "relu" and nn.Layer(2, 3).activation == "relu"
+    assert nn.Neuron(2, nonlin=False).activation == "linear"
+    assert nn.Neuron(2, "relu", nonlin=True).activation == "relu"
+    assert nn.Neuron(2, "linear", nonlin=False).activation == "linear"
+    layer = nn.Layer(2, 3, nonlin=False)
+    assert layer.activation == "linear"
+    assert [n.activation for n in layer.neurons] == ["linear"] * 3
+    assert nn.Layer(2, 3, "tanh").activation == "tanh"
+
+
 def test_neuron_computes_micrograds_sum_then_activation():
     neuron = nn.Neuron.from_weights([2.0, -3.0], b=0.5, activation="relu")
     assert neuron([1.0, 1.0]).data == 0.0
