@@ -1,7 +1,32 @@
-"""Shared pytest configuration: the `slow` marker (selected by default; `-m "not slow"` skips)."""
+"""Shared pytest configuration.
+
+* The ``slow`` marker: selected by default; ``-m "not slow"`` skips those tests.
+* ``CHAINRULE_REQUIRE_RENDERER=1`` (set by ``.ci/run``) turns a test skipped for want of a
+  Graphviz renderer into a failure, so CI cannot pass without actually rendering SVG.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+NO_RENDERER = "no Graphviz renderer"  # the skip reason every rendering test uses
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: takes 10 s or more (selected by default; deselect with -m 'not slow')"
     )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    required = os.environ.get("CHAINRULE_REQUIRE_RENDERER") == "1"
+    if required and report.skipped and NO_RENDERER in str(report.longrepr):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid}: {NO_RENDERER} on PATH, and CHAINRULE_REQUIRE_RENDERER=1 requires one"
+        )
