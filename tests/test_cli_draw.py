@@ -220,3 +220,102 @@ def test_parse_refuses_non_strings():
 
 def test_names_come_in_order_of_appearance():
     assert expr.names(expr.parse("b * tanh(a) + b + c")) == ["b", "a", "c"]
+
+
+# --------------------------------------------------------------------------------------------
+# Negative number exponents, long flat chains, --max-nodes
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "grad"),
+    [
+        ("x**-2", "x=-3", "d/dx = 0.0741"),
+        ("x**(-1)", "x=-2", "d/dx = -0.2500"),
+        ("x**(-1/2)", "x=4", "d/dx = -0.0625"),
+        ("x**-(2*1)", "x=-3", "d/dx = 0.0741"),
+    ],
+)
+def test_a_negative_number_exponent_is_a_number_even_for_a_negative_base(capsys, text, value, grad):
+    status, out, err = run(capsys, text, value)
+    assert status == 0, err
+    assert grad in err and "value_pow" not in out
+
+
+def test_x_to_the_minus_two_draws_like_the_python_api():
+    from autograd import Value
+    from autograd.viz import draw
+
+    x = Value(-3.0, label="x")
+    api = x**-2
+    api.backward()
+    result, _ = expr.build("x**-2", {"x": -3.0})
+    result.backward()
+    assert draw(result).source == draw(api).source
+
+
+def test_numbers_alone_fold_into_one_number_and_a_named_exponent_stays_differentiated(capsys):
+    from autograd.value import Constant
+
+    assert type(expr.build("-2", {})[0]) is Constant and expr.build("-2", {})[0].data == -2.0
+    assert expr.build("2 * -(3 - 1)", {})[0].data == -4.0
+    status, _, err = run(capsys, "x**y", "x=2", "y=3")
+    assert status == 0 and "d/dx = 12.0000" in err and "d/dy = 5.5452" in err
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/"])
+def test_a_long_flat_chain_is_one_level_of_nesting(capsys, op):
+    status, out, err = run(capsys, op.join(["x"] * 61), "x=1")
+    assert status == 0, err
+    assert out.startswith("digraph")
+
+
+def test_the_longest_accepted_inputs_build_differentiate_and_draw_without_recursion_errors():
+    from autograd.viz import draw
+
+    flat = "+".join(["x"] * 500)  # 999 parts: just under MAX_NODES
+    nested = "tanh(" * 50 + "+".join(["x"] * 400) + ")" * 50
+    signs = "-(" * 58 + "*".join(["x"] * 400) + ")" * 58
+    for text, x in ((flat, 1.0), (nested, 0.001), (signs, 1.0)):
+        result, leaves = expr.build(text, {"x": x})
+        result.backward()
+        assert leaves["x"].grad != 0
+        assert draw(result, max_nodes=5000).source.startswith("digraph")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(x+" * 61 + "x" + ")" * 61,  # a chain only continues through its left operand
+        "x**" * 61 + "x",  # ** nests to the right
+        "tanh(" * 61 + "x" + ")" * 61,
+        "-" * 61 + "x",
+    ],
+)
+def test_genuine_nesting_is_still_refused(capsys, text):
+    status, _, err = run(capsys, "--", text, "x=1")
+    assert status == 2 and "nested too deeply" in err
+
+
+def test_too_large_for_the_cli_suggests_max_nodes_not_a_python_option(capsys):
+    from autograd.viz import GraphTooLargeError, draw
+
+    status, out, err = run(capsys, "x*y + x", "x=1", "y=2", "--max-nodes", "3")
+    assert status == 2 and out == ""
+    assert "over --max-nodes 3" in err and "raise the limit with --max-nodes N" in err
+    assert "collapse" not in err and "max_nodes" not in err
+    result, _ = expr.build("x*y + x", {"x": 1.0, "y": 2.0})
+    with pytest.raises(GraphTooLargeError, match="pass collapse='neuron'"):
+        draw(result, max_nodes=3)  # the Python API's message is unchanged
+
+
+def test_max_nodes_is_honoured_when_large_enough(capsys):
+    assert run(capsys, "x*y + x", "x=1", "y=2", "--max-nodes", "7")[0] == 0
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "many"])
+def test_max_nodes_must_be_a_positive_whole_number(capsys, bad):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["draw", "x", "x=1", f"--max-nodes={bad}"])
+    assert exit_info.value.code == 2
+    assert "argument --max-nodes" in capsys.readouterr().err

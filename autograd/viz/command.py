@@ -55,7 +55,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--steps", type=Path, metavar="DIR", help="also write one picture per backward step here"
     )
     parser.add_argument("--no-legend", action="store_true", help="leave out the legend")
-    parser.add_argument("--max-nodes", type=int, default=None, help="refuse larger graphs")
+    parser.add_argument(
+        "--max-nodes",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="refuse graphs with more than N value and op boxes (default: 400)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    """argparse type for --max-nodes: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +103,7 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
         "edge_derivatives": args.edge_derivatives,
         "chain_rule": args.chain_rule,
         "legend": not args.no_legend,
-        "max_nodes": args.max_nodes or MAX_NODES,
+        "max_nodes": MAX_NODES if args.max_nodes is None else args.max_nodes,
     }
     output = args.output
     if output is not None and output.suffix.lower() not in (".svg", ".png", ".pdf", ".dot"):
@@ -104,7 +121,7 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
             fmt = "png" if output is not None and output.suffix.lower() == ".png" else "svg"
             frames = render_steps(result, args.steps, fmt=fmt, **options)
     except GraphTooLargeError as exc:
-        return _fail(str(exc), 2)
+        return _fail(_too_large(exc), 2)
     except (RendererNotFoundError, RenderError) as exc:
         return _fail(str(exc), 1)
     except OSError as exc:
@@ -119,6 +136,19 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
             file=out,
         )
     return 0
+
+
+def _too_large(exc: Exception) -> str:
+    """The drawing's size error with the hint the command line can follow (--max-nodes).
+
+    The Python API's message ends with a hint for Python callers (collapse='neuron',
+    max_nodes=...); only its first part, how many nodes over which limit, applies here.
+    """
+    size = str(exc).partition(":")[0].replace("max_nodes=", "--max-nodes ")
+    return (
+        f"{size}: draw a smaller expression, or raise the limit with --max-nodes N "
+        "(dot may then take minutes)"
+    )
 
 
 def _summary(expression: str, result, leaves) -> str:

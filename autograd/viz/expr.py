@@ -6,6 +6,12 @@ evaluated, so attribute access, ``__import__``, lambdas, comprehensions, subscri
 keywords, over-long or deeply nested input are refused with an ``ExpressionError`` and nothing
 runs.  A valid expression is built from ``Value`` operations only (numbers become ``Constant``
 leaves), so it is computed by the engine and can be drawn and differentiated.
+
+Arithmetic on numbers alone is folded into one number by the engine's own forward rules, so
+``x**-2`` and ``x**(1/2)`` have a number exponent (micrograd's power rule, as ``x**-2`` in
+Python) rather than a ``neg`` or ``div`` node as exponent.  Nesting is counted in levels of
+parentheses, calls and unary signs: a long flat chain such as ``x + x + ... + x`` or
+``a * b / c * d`` is one level, and is built in a loop, not by recursion.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import re
 from ..value import Constant, Value
 
 MAX_LENGTH = 2000  # characters
-MAX_DEPTH = 60  # nesting of the syntax tree
+MAX_DEPTH = 60  # levels of nesting (a flat chain a + b - c + ... is one level)
 MAX_NODES = 1000  # syntax-tree nodes
 
 # name -> (number of arguments, how to apply it); leaky_relu's optional slope is a number
@@ -35,6 +41,8 @@ FUNCTIONS = {
     "abs": (1, abs),
 }
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+# operators that chain left to right at one level of nesting: a + b - c, a * b / c
+_CHAINS = {ast.Add: "+", ast.Sub: "+", ast.Mult: "*", ast.Div: "*"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # what a refused construct is called in the error message
@@ -85,7 +93,11 @@ def parse(text: str) -> ast.Expression:
 
 
 def _check(tree: ast.Expression) -> None:
-    """Walk the tree with an explicit stack (depth and size bounded) and refuse what isn't allowed."""
+    """Walk the tree with an explicit stack (depth and size bounded) and refuse what isn't allowed.
+
+    Each call, unary sign and operand adds a level of nesting, except the left operand of a
+    chain of + and - (or of * and /): ``x + x + ... + x`` is as deep as ``x + x``.
+    """
     stack = [(tree.body, 1)]
     count = 0
     while stack:
@@ -108,7 +120,8 @@ def _check(tree: ast.Expression) -> None:
                 raise ExpressionError(
                     f"operator {type(node.op).__name__} is not allowed; use + - * / **"
                 )
-            children = [node.left, node.right]
+            stack.append((node.left, depth if _same_chain(node, node.left) else depth + 1))
+            children = [node.right]
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
                 raise ExpressionError(f"unary {type(node.op).__name__} is not allowed; only -x")
@@ -119,6 +132,12 @@ def _check(tree: ast.Expression) -> None:
             what = _REFUSED.get(type(node), type(node).__name__)
             raise ExpressionError(f"not allowed in an expression: {what}")
         stack.extend((child, depth + 1) for child in children)
+
+
+def _same_chain(node: ast.BinOp, left: ast.AST) -> bool:
+    """Whether left continues node's chain of + and - (or * and /) at the same level."""
+    chain = _CHAINS.get(type(node.op))
+    return chain is not None and isinstance(left, ast.BinOp) and _CHAINS.get(type(left.op)) == chain
 
 
 def _check_name(name: str) -> None:
@@ -203,42 +222,57 @@ def build(text: str, inputs: dict[str, float]) -> tuple[Value, dict[str, Value]]
             parts.append(f"input(s) not in the expression: {', '.join(extra)}")
         raise ExpressionError("; ".join(parts))
     leaves = {n: Value(inputs[n], label=n) for n in used}
-    result = _evaluate(tree.body, leaves)
-    if not isinstance(result, Value):
-        result = Constant(result)
-    return result, leaves
+    return _evaluate(tree.body, leaves), leaves
 
 
-def _evaluate(node: ast.AST, leaves: dict[str, Value]):
-    """The checked tree as Values (recursion is bounded by MAX_DEPTH)."""
+def _evaluate(node: ast.AST, leaves: dict[str, Value]) -> Value:
+    """The checked tree as Values.
+
+    Recursion goes one call deeper per level of nesting only (bounded by MAX_DEPTH): a chain of
+    operators, however long, is built in a loop along its left operands.
+    """
+    chain = []
+    while isinstance(node, ast.BinOp):
+        chain.append(node)
+        node = node.left
+    value = _evaluate_operand(node, leaves)
+    for binop in reversed(chain):
+        value = _binary(binop.op, value, _evaluate(binop.right, leaves))
+    return value
+
+
+def _evaluate_operand(node: ast.AST, leaves: dict[str, Value]) -> Value:
+    """A number, an input, a signed operand or a call (anything but a binary operator)."""
     if isinstance(node, ast.Constant):
         return Constant(float(node.value))
     if isinstance(node, ast.Name):
         return leaves[node.id]
     if isinstance(node, ast.UnaryOp):
         operand = _evaluate(node.operand, leaves)
-        return -operand if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.BinOp):
-        a, b = _evaluate(node.left, leaves), _evaluate(node.right, leaves)
-        op = type(node.op)
-        if op is ast.Pow and isinstance(b, Constant):
-            return a**b.data  # x ** n: the exponent stays a number (micrograd's x**2)
-        return {
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        return Constant(-operand.data) if isinstance(operand, Constant) else -operand
+    if isinstance(node, ast.Call):
+        fn = FUNCTIONS[node.func.id][1]
+        args = [_evaluate(arg, leaves) for arg in node.args]
+        if len(args) == 2:  # leaky_relu's slope, a plain number (checked by _check_call)
+            return fn(args[0], args[1].data)
+        return fn(args[0])
+    raise ExpressionError(f"{type(node).__name__} is not allowed")  # unreachable after _check
+
+
+def _binary(op: ast.operator, a: Value, b: Value) -> Value:
+    """a op b; numbers alone give a number (a Constant), computed by the engine's forward rule."""
+    if type(op) is ast.Pow and isinstance(b, Constant):
+        result = a**b.data  # x ** n: the exponent stays a number (micrograd's x**2)
+    else:
+        result = {
             ast.Add: lambda: a + b,
             ast.Sub: lambda: a - b,
             ast.Mult: lambda: a * b,
             ast.Div: lambda: a / b,
             ast.Pow: lambda: a**b,
-        }[op]()
-    if isinstance(node, ast.Call):
-        fn = FUNCTIONS[node.func.id][1]
-        x = _evaluate(node.args[0], leaves)
-        if len(node.args) == 2:  # leaky_relu's slope, a plain number
-            slope = node.args[1]
-            sign = (
-                -1.0 if isinstance(slope, ast.UnaryOp) and isinstance(slope.op, ast.USub) else 1.0
-            )
-            number = slope.operand if isinstance(slope, ast.UnaryOp) else slope
-            return fn(x, sign * float(number.value))
-        return fn(x)
-    raise ExpressionError(f"{type(node).__name__} is not allowed")  # unreachable after _check
+        }[type(op)]()
+    if isinstance(a, Constant) and isinstance(b, Constant):
+        return Constant(result.data)
+    return result
