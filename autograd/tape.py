@@ -17,8 +17,9 @@ Compilation, in three steps:
    group the tape precomputes where its operands' gradients go (with repeated operands summed
    first, since numpy's fancy-index ``+=`` would drop repeats).
 
-A ``Tape`` keeps one value array and one gradient array (nodes x batch) and reuses them from
-step to step.  Parameters are the leaves ``fn`` closed over: their current ``.data`` is read at
+A ``Tape`` keeps one value array and one gradient array (nodes x batch), plus each group's
+gradient scratch, and reuses them from step to step; big groups run in chunks of at most
+``CHUNK_FLOATS`` numbers, so no numpy temporary is large enough to be mmapped anew each step.  Parameters are the leaves ``fn`` closed over: their current ``.data`` is read at
 every call, and ``backward`` adds the batch-summed (or averaged) gradient to their ``.grad``,
 exactly what the eager engine would have accumulated.
 
@@ -102,6 +103,13 @@ def mark_if_traced(out: Value) -> None:
 _SUM = "sum"  # the fused n-ary addition
 
 
+# Work on at most this many floats per numpy call (64 KiB).  Larger temporaries are served by
+# mmap in glibc and handed back on free, so each step would page-fault them in again; a big
+# group (a dense layer's 256 products) therefore runs in chunks of members, writing into
+# arrays the tape keeps.
+CHUNK_FLOATS = 8192
+
+
 class _Group:
     """Nodes on one level that share a primitive: one numpy call forward, one backward."""
 
@@ -113,23 +121,65 @@ class _Group:
         self.terms_per_out = terms_per_out  # _SUM only: how many terms each output has
         if prim is _SUM:
             self.starts = np.concatenate(([0], np.cumsum(terms_per_out)[:-1]))
+            # for every term, the output it adds into: its gradient is that output's
+            self.owner = np.repeat(np.arange(len(terms_per_out)), terms_per_out)
+        self.n_members = _length(out)
         self.routes: list[_Route | None] = []  # per operand slot; None: needs no gradient
 
     def forward(self, V: np.ndarray) -> None:
         if self.prim is _SUM:
             V[self.out] = np.add.reduceat(V[self.operands[0]], self.starts, axis=0)
-        else:
-            V[self.out] = self.prim.apply_arrays(*[V[rows] for rows in self.operands])
+            return
+        for lo, hi in _chunks(self.n_members, V.shape[1]):
+            V[_part(self.out, lo, hi)] = self.prim.apply_arrays(
+                *[V[_part(rows, lo, hi)] for rows in self.operands]
+            )
 
-    def backward(self, V: np.ndarray, G: np.ndarray) -> None:
-        g = G[self.out]
-        if self.prim is _SUM:
-            local = (np.repeat(g, self.terms_per_out, axis=0),)  # d(sum)/d(term) = 1
-        else:
-            local = self.prim.vjp(g, V[self.out], *[V[rows] for rows in self.operands])
-        for route, grad in zip(self.routes, local, strict=True):
+    def backward(self, V: np.ndarray, G: np.ndarray, scratch: list[np.ndarray]) -> None:
+        """Route this group's gradients to its operands' rows of G; scratch holds one
+        (operand rows x batch) array per slot that needs a gradient, reused from step to step."""
+        if self.prim is _SUM:  # d(sum)/d(term) = 1: each term gets its output's gradient
+            (route,) = self.routes
+            np.take(G[self.out], self.owner, axis=0, out=scratch[0])
+            route.add(G, scratch[0])
+            return
+        for lo, hi in _chunks(self.n_members, V.shape[1]):
+            local = self.prim.vjp(
+                G[_part(self.out, lo, hi)],
+                V[_part(self.out, lo, hi)],
+                *[V[_part(rows, lo, hi)] for rows in self.operands],
+            )
+            for slot, (route, grad) in enumerate(zip(self.routes, local, strict=True)):
+                if route is not None:
+                    scratch[slot][lo:hi] = grad  # broadcasts a scalar such as 0.0
+        for slot, route in enumerate(self.routes):
             if route is not None:
-                route.add(G, grad)
+                route.add(G, scratch[slot])
+
+    def scratch(self, batch: int) -> list[np.ndarray | None]:
+        """The arrays backward needs for a batch of this size (allocated once per size)."""
+        if self.prim is _SUM:
+            return [np.empty((len(self.owner), batch))] if self.routes else []
+        return [
+            None if route is None else np.empty((self.n_members, batch)) for route in self.routes
+        ]
+
+
+def _length(rows) -> int:
+    return rows.stop - rows.start if isinstance(rows, slice) else len(rows)
+
+
+def _chunks(n_members: int, batch: int) -> list[tuple[int, int]]:
+    """(lo, hi) member ranges of at most CHUNK_FLOATS numbers each (one range if small)."""
+    step = max(1, CHUNK_FLOATS // max(batch, 1))
+    return [(lo, min(lo + step, n_members)) for lo in range(0, n_members, step)]
+
+
+def _part(rows, lo: int, hi: int):
+    """Members lo..hi of a slice or an index array (a slice stays a slice: a view)."""
+    if isinstance(rows, slice):
+        return slice(rows.start + lo, rows.start + hi)
+    return rows[lo:hi]
 
 
 class _Route:
@@ -199,8 +249,8 @@ class Tape:
         self._const_rows = _index([row[n] for n in constants])
         self._const_values = np.array([n.data for n in constants])
         self._output_rows = np.array([row[o] for o in outputs], dtype=np.intp)
-        self._buffers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._last: tuple[np.ndarray, np.ndarray] | None = None
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray, list]] = {}
+        self._last: tuple[np.ndarray, np.ndarray, list] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -212,7 +262,7 @@ class Tape:
         """Outputs for every row of X (samples x inputs): shape (batch,) or (batch, outputs)."""
         X = self._check_inputs(X)
         self._last = None  # until this call succeeds: backward must not use a half-made batch
-        V, G = self._arrays(X.shape[0])
+        V, G, scratch = self._arrays(X.shape[0])
         V[self._input_rows] = X.T
         V[self._param_rows] = np.array([p.data for p in self.parameters])[:, None]
         with np.errstate(divide="raise", invalid="raise", over="raise"):
@@ -221,7 +271,7 @@ class Tape:
                     group.forward(V)
                 except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
                     raise _replay_error(group, "forward", exc) from None
-        self._last = (V, G)
+        self._last = (V, G, scratch)
         out = V[self._output_rows].T.copy()
         return out[:, 0] if self.n_outputs == 1 else out
 
@@ -235,7 +285,7 @@ class Tape:
             raise RuntimeError("Tape.backward() needs a forward call first: tape(X)")
         if reduction not in ("sum", "mean"):
             raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
-        V, G = self._last
+        V, G, scratch = self._last
         batch = V.shape[1]
         G.fill(0.0)
         seeds = 1.0 if grad_outputs is None else np.asarray(grad_outputs, dtype=float)
@@ -250,10 +300,10 @@ class Tape:
             ) from None
         np.add.at(G, self._output_rows, seeds)  # add: fn may return one Value twice
         with np.errstate(divide="raise", invalid="raise", over="raise"):
-            for group in reversed(self.groups):
+            for group, group_scratch in zip(reversed(self.groups), reversed(scratch), strict=True):
                 if group.routes:
                     try:
-                        group.backward(V, G)
+                        group.backward(V, G, group_scratch)
                     except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
                         raise _replay_error(group, "backward", exc) from None
         totals = G[self._param_rows].sum(axis=1)
@@ -274,14 +324,16 @@ class Tape:
             )
         return X
 
-    def _arrays(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
-        """The value and gradient arrays for this batch size, allocated once and reused."""
+    def _arrays(self, batch: int) -> tuple[np.ndarray, np.ndarray, list]:
+        """The value and gradient arrays, and each group's backward scratch, for this batch
+        size: allocated once and reused."""
         if batch not in self._buffers:
             if len(self._buffers) >= 4:  # a few sizes (full batches, the last one) at most
                 self._buffers.pop(next(iter(self._buffers)))
             V = np.empty((self.n_rows, batch))
             V[self._const_rows] = self._const_values[:, None]
-            self._buffers[batch] = (V, np.zeros_like(V))
+            scratch = [group.scratch(batch) for group in self.groups]
+            self._buffers[batch] = (V, np.zeros_like(V), scratch)
         return self._buffers[batch]
 
 

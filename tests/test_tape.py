@@ -8,6 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
+import autograd.tape as tape_module
 from autograd import TracingError, Value, no_grad, trace
 
 ACTIVATIONS = {
@@ -86,6 +87,24 @@ def test_tape_matches_eager_outputs_and_gradients(activation, loss):
     np.testing.assert_allclose(tape_grads, eager_grads, rtol=1e-9, atol=1e-14)
 
 
+def test_big_groups_run_in_chunks_with_the_same_numbers(monkeypatch):
+    # 40 numbers per chunk: with 17 samples, groups run 2 members at a time (odd sizes end
+    # with a chunk of one)
+    monkeypatch.setattr(tape_module, "CHUNK_FLOATS", 40)
+    layers = make_mlp([2, 6, 5, 1], seed=7)
+    params = parameters(layers)
+    rng = np.random.default_rng(2)
+    XY = np.column_stack([rng.normal(size=(17, 2)), np.sign(rng.normal(size=17))])
+
+    def per_sample(x1, x2, y):
+        return LOSSES["squared"](run_mlp(layers, [x1, x2], ACTIVATIONS["tanh"])[0], y)
+
+    eager_out, eager_grads = eager_gradients(per_sample, XY, params)
+    tape_out, tape_grads = tape_gradients(trace(per_sample, 3), XY, params)
+    np.testing.assert_allclose(tape_out, eager_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tape_grads, eager_grads, rtol=1e-9, atol=1e-14)
+
+
 def test_tape_reads_parameters_anew_on_every_call():
     w = Value(2.0)
     tape = trace(lambda x: w * x, 1)
@@ -127,10 +146,12 @@ def test_tape_reuses_its_arrays_between_steps():
     tape = trace(lambda x: (w * x).relu(), 1)
     X = np.ones((8, 1))
     tape(X)
-    first = tape._buffers[8][0]
+    tape.backward()
+    V, G, scratch = tape._buffers[8]
     tape(X)
     tape.backward()
-    assert tape._buffers[8][0] is first
+    assert tape._buffers[8][0] is V and tape._buffers[8][1] is G
+    assert all(a is b for a, b in zip(tape._buffers[8][2], scratch, strict=True))
 
 
 def test_parameters_and_data_dependent_ops_are_vectorised_per_sample():
