@@ -348,6 +348,9 @@ class _Builder:
                 "nodesep": "0.25",
                 "ranksep": "0.4",
                 "newrank": "true",
+                # cap dot's x-placement search at one pass per node: a node with many uses
+                # (x in a 60-term x+x+...+x) took seconds to minutes, small graphs are unchanged
+                "nslimit": "1",
             },
             node_attr={"fontname": style.FONT, "fontsize": "12", "fontcolor": style.TEXT_COLOUR},
             edge_attr={"color": style.EDGE_COLOUR, "arrowsize": "0.7", "fontname": style.FONT},
