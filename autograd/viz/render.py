@@ -68,8 +68,8 @@ def render(source: str, fmt: str = "svg") -> bytes:
         )
     except subprocess.TimeoutExpired:
         raise RenderError(
-            f"{os.path.basename(program)} took over {TIMEOUT} s; draw fewer nodes "
-            "(collapse='neuron', one sample instead of a batch)"
+            f"{os.path.basename(program)} took over {TIMEOUT} s; draw fewer nodes: a smaller "
+            "expression, one sample instead of a batch, or (in Python) collapse='neuron'"
         ) from None
     except OSError as exc:
         raise RenderError(f"could not run {program}: {exc}") from None
