@@ -18,9 +18,10 @@ Compilation, in three steps:
    first, since numpy's fancy-index ``+=`` would drop repeats).
 
 A ``Tape`` keeps one value array and one gradient array (nodes x batch), plus each group's
-gradient scratch, and reuses them from step to step; big groups run in chunks of at most
-``CHUNK_FLOATS`` numbers, so no numpy temporary is large enough to be mmapped anew each step.  Parameters are the leaves ``fn`` closed over: their current ``.data`` is read at
-every call, and ``backward`` adds the batch-summed (or averaged) gradient to their ``.grad``,
+gradient scratch, and reuses them from step to step.  Groups of single ops run in chunks of at
+most ``CHUNK_FLOATS`` numbers, so their temporaries (a dense layer's products and their
+gradients) are small enough not to be mmapped anew every step.  Parameters are the leaves
+``fn`` closed over: their current ``.data`` is read at every call, and ``backward`` adds the batch-summed (or averaged) gradient to their ``.grad``,
 exactly what the eager engine would have accumulated.
 
 Python control flow that depends on ``.data`` cannot be traced, and is refused rather than
