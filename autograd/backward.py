@@ -105,41 +105,75 @@ def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
 def _apply_chain_rule(order: list[Value], create_graph: bool) -> None:
     """Propagate the roots' gradients (already in .grad) to every node of `order`.
 
-    Expects every other node's .grad to be _UNSET.  Runs the rules on floats, or on Values
-    (recorded, so differentiable again) with create_graph; Constants reach rules as numbers.
-    This loop runs once per node of every backward pass, hence the unrolled operands.
+    Expects every other node's .grad to be _UNSET.  Every use of a node comes later in `order`
+    than the node itself, so walking it backwards reaches each node with its gradient complete.
     """
+    if create_graph or state.anomaly:
+        _chain_rule_recorded_or_checked(order, create_graph)
+    else:
+        _chain_rule_on_floats(order)
+
+
+def _chain_rule_on_floats(order: list[Value]) -> None:
+    """The chain rule on plain floats: an ordinary ``backward()``.
+
+    This loop runs once per node of every backward pass, so the common case has it to itself:
+    no create_graph or anomaly branches, and the operands written out rather than looped over.
+    """
+    node = None
+    try:
+        for node in reversed(order):
+            prim = node._prim
+            if prim is None:
+                continue  # a leaf: its gradient goes nowhere
+            a, b = node._a, node._b
+            # a node's gradient is the sum of what each of its uses sends back
+            if b is None:
+                (ga,) = prim.vjp(node.grad, node.data, a.data)
+            else:
+                ga, gb = prim.vjp(node.grad, node.data, a.data, b.data)
+                b.grad = gb if b.grad is _UNSET else b.grad + gb
+            a.grad = ga if a.grad is _UNSET else a.grad + ga
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise _backward_error(node, exc) from None
+
+
+def _chain_rule_recorded_or_checked(order: list[Value], create_graph: bool) -> None:
+    """The chain rule with create_graph (rules run on Values, so they are recorded and can be
+    differentiated again; Constants reach them as numbers) or under detect_anomaly (every
+    gradient is checked to be finite)."""
     anomaly = state.anomaly
-    for node in reversed(order):  # every use of `node` comes later in `order`: its grad is complete
+    for node in reversed(order):
         prim = node._prim
         if prim is None:
-            continue  # a leaf: its gradient goes nowhere
+            continue
         a, b = node._a, node._b
         if create_graph:
-            g, out = node.grad, node
+            out = node
             a_in = a.data if type(a) is Constant else a
             b_in = b.data if type(b) is Constant else b
         else:
-            g, out, a_in = node.grad, node.data, a.data
+            out, a_in = node.data, a.data
             b_in = None if b is None else b.data
         try:
-            if b is None:
-                (ga,) = prim.vjp(g, out, a_in)
-            else:
-                ga, gb = prim.vjp(g, out, a_in, b_in)
+            grads = (
+                prim.vjp(node.grad, out, a_in)
+                if b is None
+                else prim.vjp(node.grad, out, a_in, b_in)
+            )
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            raise type(exc)(
-                f"backward through {describe_call(prim, node.parents)}: the derivative is "
-                f"undefined or infinite there ({exc})"
-            ) from None
-        # the chain rule: a node's gradient is the sum of what each of its uses sends back
-        if b is not None:
+            raise _backward_error(node, exc) from None
+        for parent, parent_grad in zip(node.parents, grads, strict=True):
             if anomaly:
-                _check_finite(gb, node)
-            b.grad = gb if b.grad is _UNSET else b.grad + gb
-        if anomaly:
-            _check_finite(ga, node)
-        a.grad = ga if a.grad is _UNSET else a.grad + ga
+                _check_finite(parent_grad, node)
+            parent.grad = parent_grad if parent.grad is _UNSET else parent.grad + parent_grad
+
+
+def _backward_error(node: Value, exc: Exception) -> Exception:
+    return type(exc)(
+        f"backward through {describe_call(node._prim, node.parents)}: the derivative is "
+        f"undefined or infinite there ({exc})"
+    )
 
 
 def _run_pass(roots: Sequence[Value], seeds: Sequence, create_graph: bool) -> _Cleared:
