@@ -58,8 +58,9 @@ class Term:
         return f"{short(self.upstream)} \u00d7 {local}"
 
 
-def terms(node: Value, node_uses: list[tuple[Value, int]], grads) -> list[Term]:
-    """The chain-rule terms of node's gradient; grads maps a child to its gradient (float)."""
+def terms(node_uses: list[tuple[Value, int]], grads) -> list[Term]:
+    """The chain-rule terms of a node's gradient, from its uses (child, position); grads maps a
+    child to its gradient (float)."""
     found = []
     for child, position in node_uses:
         upstream = grads.get(child)

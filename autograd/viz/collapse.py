@@ -107,7 +107,7 @@ def analyse(
         if is_neuron_output(out):
             members = _internal(out, is_neuron_output, s.params, s.name, position)
             instances.append((out, members))
-            for v in sorted(members, key=position.__getitem__):
+            for v in members:
                 s.neuron_of.setdefault(v, out.label)
     if collapse == "neuron":
         _collapse(s, instances, uses, position)

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _draw(args: argparse.Namespace, result, leaves) -> int:
     from .dot import MAX_NODES, GraphTooLargeError, draw
-    from .render import RendererNotFoundError, RenderError, save
+    from .render import FORMATS, RendererNotFoundError, RenderError, save
     from .steps import render_steps
 
     options = {
@@ -106,7 +106,7 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
         "max_nodes": MAX_NODES if args.max_nodes is None else args.max_nodes,
     }
     output = args.output
-    if output is not None and output.suffix.lower() not in (".svg", ".png", ".pdf", ".dot"):
+    if output is not None and output.suffix.lower().lstrip(".") not in FORMATS:
         return _fail(f"cannot tell the format of {str(output)!r}: use .svg, .png, .pdf or .dot", 2)
     try:
         drawing = draw(result, title=args.expression, **options)

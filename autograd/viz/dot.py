@@ -148,9 +148,7 @@ def draw(
         sum(1 if v.is_leaf or v in s.collapsed else 2 for v in visible), max_nodes, collapse
     )
     known = _gradients(roots, order, grads)
-    builder = _Builder(roots, order, uses, s, view, known, edge_derivatives, chain_rule)
-    if grad_scale is not None:
-        builder.scale = float(grad_scale)
+    builder = _Builder(roots, order, uses, s, view, known, edge_derivatives, chain_rule, grad_scale)
     return builder.build(visible, folded, clusters, legend, rankdir, highlight, title)
 
 
@@ -218,14 +216,16 @@ def _gradients(roots: list[Value], order: list[Value], grads) -> dict[Value, flo
 class _Builder:
     """Turns the analysed graph into DOT statements (one instance per draw call)."""
 
-    def __init__(self, roots, order, uses, s, view, known, edge_derivatives, chain_rule):
+    def __init__(self, roots, order, uses, s, view, known, edge_derivatives, chain_rule, scale):
         self.roots, self.order, self.uses, self.s = roots, order, uses, s
         self.view, self.known = view, known
         self.edge_derivatives, self.chain_rule = edge_derivatives, chain_rule
         self.ids = {v: f"v{i}" for i, v in enumerate(order)}
         self.show_data = view in ("forward", "both")
         self.show_grad = view in ("gradient", "both")
-        self.scale = style.grad_scale(known.get(v) for v in order if not isinstance(v, Constant))
+        if scale is None:  # colours scaled to this graph's largest gradient
+            scale = style.grad_scale(known.get(v) for v in order if not isinstance(v, Constant))
+        self.scale = float(scale)
         self.root_set = set(roots)
 
     # ---- nodes ---------------------------------------------------------------------------
@@ -244,9 +244,7 @@ class _Builder:
     def shown_label(self, v: Value, cluster: str | None) -> str:
         """The label, relative to the neuron cluster the node sits in (``w.0``, ``out``)."""
         if v in self.s.collapsed:
-            name = v.label
-            layer = collapsing.layer_of(name)
-            return name[len(layer) + 1 :] if layer else name
+            return _short_neuron(v.label)
         label = self.s.name(v)
         if cluster and label == cluster:
             return "out"
@@ -300,24 +298,23 @@ class _Builder:
                     f'<TR><TD COLSPAN="{len(cells)}" SIDES="T" BORDER="1">'
                     f'<FONT POINT-SIZE="10">{sum_text}</FONT></TD></TR>'
                 )
-        table_style_attr = f' STYLE="{table_style}"' if table_style else ""
         return (
             f'<<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4"'
-            f' COLOR="{border}" BGCOLOR="{body_fill}"{table_style_attr}>{"".join(rows)}</TABLE>>'
+            f' COLOR="{border}" BGCOLOR="{body_fill}"{style.style_attr(table_style)}>'
+            f"{''.join(rows)}</TABLE>>"
         )
 
     def chain_text(self, v: Value) -> str:
         """``grad = 1.5 × -3 + 2 × 1``: the node's gradient from its uses (HTML)."""
         if v in self.root_set and not self.uses[v]:
             return f"grad = {style.short(self.known[v])} (the seed)"
-        terms = chain.terms(v, self.uses[v], self.known)
+        terms = chain.terms(self.uses[v], self.known)
         if not terms:
             return ""
-        shown = [str(t) for t in terms[:CHAIN_TERMS_SHOWN]]
-        if len(terms) > CHAIN_TERMS_SHOWN + 1:
-            shown = shown[: CHAIN_TERMS_SHOWN - 1] + [f"\u2026 ({len(terms) - 3} more)"]
-        elif len(terms) == CHAIN_TERMS_SHOWN + 1:
-            shown.append(str(terms[-1]))
+        shown = [str(t) for t in terms]
+        if len(terms) > CHAIN_TERMS_SHOWN + 1:  # one "more" would take as much room as a term
+            kept = CHAIN_TERMS_SHOWN - 1
+            shown = shown[:kept] + [f"\u2026 ({len(terms) - kept} more)"]
         return html("grad = " + " + ".join(shown))
 
     def tooltip(self, v: Value) -> graphviz.quoting.NoHtml:
@@ -442,7 +439,8 @@ class _Builder:
         for tail, head, attrs in edges:
             g.edge(tail, head, **attrs)
         if legend:
-            kinds = [k for k in style.KINDS if any(self.kind(v) == k for v in visible)]
+            present = {self.kind(v) for v in visible}
+            kinds = [k for k in style.KINDS if k in present]
             label = style.legend_label(kinds, self.show_grad, self.view != "gradient")
             g.node("legend", label=label, shape="plain")
         return g

@@ -64,7 +64,7 @@ def backward_steps(root: Value, seed: float = 1.0) -> Iterator[Step]:
             terms: tuple[Term, ...] = ()
             grad = float(seed)
         else:
-            terms = tuple(chain.terms(node, uses[node], grads))
+            terms = tuple(chain.terms(uses[node], grads))
             grad = None
             for t in terms:  # summed in backward's order, so the float is the engine's
                 grad = t.product if grad is None else grad + t.product

@@ -126,7 +126,7 @@ def legend_label(kinds: list[str], gradient: bool, kind_fills: bool = True) -> s
             fill = NOT_COMPUTED_FILL
         rows.append(
             f'<TR><TD><TABLE BORDER="{width}" CELLBORDER="0" CELLPADDING="2" COLOR="{border}"'
-            f' BGCOLOR="{fill}"{_style(style)}><TR><TD WIDTH="14" HEIGHT="8"> </TD></TR></TABLE></TD>'
+            f' BGCOLOR="{fill}"{style_attr(style)}><TR><TD WIDTH="14" HEIGHT="8"> </TD></TR></TABLE></TD>'
             f'<TD ALIGN="LEFT">{html(text)}</TD></TR>'
         )
     if gradient:
@@ -146,5 +146,6 @@ def legend_label(kinds: list[str], gradient: bool, kind_fills: bool = True) -> s
     )
 
 
-def _style(style: str) -> str:
+def style_attr(style: str) -> str:
+    """The STYLE attribute of an HTML-like table (nothing for no style)."""
     return f' STYLE="{style}"' if style else ""
