@@ -44,7 +44,7 @@ __all__ = [
     "draw_dot",
 ]
 
-_LAZY = {"draw": "draw", "draw_dot": "draw_dot"}  # name -> attribute of autograd.viz
+_LAZY = ("draw", "draw_dot")  # attributes of autograd.viz
 
 
 def __getattr__(name: str):
@@ -52,5 +52,5 @@ def __getattr__(name: str):
     if name in _LAZY:
         from . import viz
 
-        return getattr(viz, _LAZY[name])
+        return getattr(viz, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

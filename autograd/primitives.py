@@ -76,7 +76,6 @@ def _on_any(math_fn: Callable, numpy_fn: Callable, method: str) -> Callable:
 
 
 exp = _on_any(math.exp, np.exp, "exp")
-sigmoid = _on_any(lambda x: _sigmoid(x), lambda x: _sigmoid_arrays(x), "sigmoid")
 log = _on_any(math.log, np.log, "log")
 sin = _on_any(math.sin, np.sin, "sin")
 cos = _on_any(math.cos, np.cos, "cos")
@@ -133,6 +132,9 @@ def _sigmoid(x: float) -> float:
 def _sigmoid_arrays(x: np.ndarray) -> np.ndarray:
     z = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+sigmoid = _on_any(_sigmoid, _sigmoid_arrays, "sigmoid")  # on any operand, like exp and log above
 
 
 def _pow(base: float, exponent: float) -> float:

@@ -209,9 +209,8 @@ class _Route:
             self.order = np.argsort(inverse, kind="stable")
             self.starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
 
-    def add(self, G: np.ndarray, grad) -> None:
-        if not (isinstance(grad, np.ndarray) and grad.shape == (self.n_members, G.shape[1])):
-            grad = np.broadcast_to(grad, (self.n_members, G.shape[1]))  # e.g. a scalar 0.0
+    def add(self, G: np.ndarray, grad: np.ndarray) -> None:
+        """Add grad (one row per member, from the group's scratch) to the operands' rows of G."""
         if self.select is not None:
             grad = grad[self.select]
         if self.tiles is not None:
@@ -475,9 +474,7 @@ def _replay_error(group: _Group, phase: str, exc: Exception) -> Exception:
 
 
 def _record_graph(fn: Callable, values: Sequence[float]) -> tuple[list[Value], list[Value]]:
-    placeholders = [Value(v, label=f"x{i}") for i, v in enumerate(values)]
-    for p in placeholders:
-        p.__class__ = TracedValue
+    placeholders = [TracedValue(v, label=f"x{i}") for i, v in enumerate(values)]
     previous = state.tracing
     state.tracing = True
     try:
