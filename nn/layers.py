@@ -55,7 +55,8 @@ def _rng(seed: int | None, rng: Random | None) -> Random | ModuleType:
     return random if seed is None else random.Random(seed)
 
 
-def _count(n: object, what: str) -> int:
+def positive_int(n: object, what: str) -> int:
+    """n as an int, or a ValueError naming `what` unless it is a positive integer."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
     return int(n)
@@ -82,13 +83,11 @@ def _micrograd_flag(
     a nonlin that says otherwise (``Neuron(2, 'tanh', nonlin=True)``) is a ValueError, not a
     silent choice of one of them.  No activation and no flag: relu, micrograd's default.
     """
-    if activation is None:
-        return "relu" if nonlin is None or nonlin else "linear"
-    if nonlin is None:
-        return _flag_activation(activation) if isinstance(activation, bool) else activation
-    flagged = _flag_activation(nonlin)
     named = _flag_activation(activation) if isinstance(activation, bool) else activation
-    if named != flagged:
+    if nonlin is None:
+        return "relu" if named is None else named
+    flagged = _flag_activation(nonlin)
+    if named is not None and named != flagged:
         raise ValueError(
             f"nonlin={nonlin} contradicts the activation {activation!r}: pass one of them "
             f"(nonlin=True means relu, nonlin=False means linear)"
@@ -125,7 +124,7 @@ class Neuron(Module):
         rng: Random | None = None,
         fan_out: int = 1,
     ) -> None:
-        nin = _count(nin, "nin")
+        nin = positive_int(nin, "nin")
         activation = _micrograd_flag(activation, nonlin)
         if isinstance(activation, str) and activation in LAYER_ACTIVATIONS:
             raise ValueError(
@@ -209,7 +208,7 @@ class Layer(Module):
         seed: int | None = None,
         rng: Random | None = None,
     ) -> None:
-        nin, nout = _count(nin, "nin"), _count(nout, "nout")
+        nin, nout = positive_int(nin, "nin"), positive_int(nout, "nout")
         activation = _micrograd_flag(activation, nonlin)
         if isinstance(activation, str) and activation in LAYER_ACTIVATIONS:
             unit_activation, self._layer_act = "linear", LAYER_ACTIVATIONS[activation]
@@ -285,13 +284,13 @@ class MLP(Module):
         init: str = "micrograd",
         seed: int | None = None,
     ) -> None:
-        nin = _count(nin, "nin")
+        nin = positive_int(nin, "nin")
         for act in (activation, output_activation):
             if isinstance(act, str):
                 get_activation(act, layer=True)  # fail now, listing the valid names
         if isinstance(nouts, numbers.Integral) or not list(nouts):
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        sizes = [nin] + [_count(n, "layer size") for n in nouts]
+        sizes = [nin] + [positive_int(n, "layer size") for n in nouts]
         rng = _rng(seed, None)
         last = len(sizes) - 2
         self.layers = [
@@ -366,9 +365,17 @@ class MLP(Module):
 
 
 def _finite(x: object, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise ValueError(f"{what} must be a finite real number, got {x!r}")
-    return float(x)
+    try:
+        number = float(x)
+    except OverflowError:  # an int beyond the float range, e.g. 10**400
+        raise ValueError(
+            f"{what} must be a finite real number, got an integer too large for a float"
+        ) from None
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be a finite real number, got {x!r}")
+    return number
 
 
 def _matrix(W: Sequence[Sequence[float]], what: str) -> list[list[float]]:

@@ -211,8 +211,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_draw:
         try:
             files, render_failed = _draw(loss, args.out)
-        except OSError as exc:
-            return _fail(f"cannot write the graph files to {args.out}: {_reason(exc, args.out)}", 2)
+        except OSError as exc:  # the message names the folder or file, and why
+            return _fail(str(exc), 2)
     new_loss = gradient_step(model, args.lr)
     if args.json:
         print(json.dumps(_as_json(example, args.lr, new_loss, files)))
@@ -226,18 +226,18 @@ def _draw(loss: Value, out: Path) -> tuple[list[str], bool]:
     rendering failed (a missing renderer is not a failure: the SVGs are skipped with a note)."""
     from autograd.viz import draw, render
 
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # (the files' own errors, from write_atomically, name the file)
+        raise type(exc)(f"cannot write the graph files to {out}: {_reason(exc, out)}") from None
     drawings = {view: draw(loss, view=view) for view in ("forward", "gradient")}
     files = [render.write_graph(d, out / view, formats=("dot",))[0] for view, d in drawings.items()]
     try:
         for view, drawing in drawings.items():
             files += render.write_graph(drawing, out / view, formats=("svg",))
-    except render.RendererNotFoundError as exc:
+    except (render.RendererNotFoundError, render.RenderError) as exc:
         _note(f"SVG pictures skipped (DOT files written): {_one_line(str(exc))}")
-        return [str(f) for f in files], False
-    except render.RenderError as exc:
-        _note(f"SVG pictures skipped (DOT files written): {_one_line(str(exc))}")
-        return [str(f) for f in files], True
+        return [str(f) for f in files], isinstance(exc, render.RenderError)
     return [str(f) for f in files], False
 
 

@@ -42,16 +42,29 @@ class Module:
 
     # ---- structure -------------------------------------------------------------------------
 
-    def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Direct submodules with their names (``layers.0``, ``neurons.3``, ...)."""
+    def _held(self) -> Iterator[tuple[str, int | None, bool, Value | Module]]:
+        """What this module holds directly, by the one rule every walk follows:
+        (attribute, index in its list or None, is a parameter, item).
+
+        A public attribute counts if it is a Value (a parameter) or a Module (a child), or a
+        non-empty list or tuple whose first item is one; the first item then decides for all.
+        """
         for attr, value in vars(self).items():
             if attr.startswith("_"):
                 continue
-            if isinstance(value, Module):
-                yield attr, value
-            elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Module):
-                for i, child in enumerate(value):
-                    yield f"{attr}.{i}", child
+            if isinstance(value, (list, tuple)):
+                if value and isinstance(value[0], (Value, Module)):
+                    is_parameter = isinstance(value[0], Value)
+                    for i, item in enumerate(value):
+                        yield attr, i, is_parameter, item
+            elif isinstance(value, (Value, Module)):
+                yield attr, None, isinstance(value, Value), value
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct submodules with their names (``layers.0``, ``neurons.3``, ...)."""
+        for attr, i, is_parameter, item in self._held():
+            if not is_parameter:
+                yield (attr if i is None else f"{attr}.{i}"), item
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module and every submodule, depth first, with dotted names ("" for self).
@@ -78,14 +91,9 @@ class Module:
             yield module
 
     def _own_parameters(self) -> Iterator[tuple[str, Value]]:
-        for attr, value in vars(self).items():
-            if attr.startswith("_"):
-                continue
-            if isinstance(value, Value):
-                yield attr, value
-            elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Value):
-                for i, v in enumerate(value):
-                    yield f"{attr}.{i}", v
+        for attr, i, is_parameter, item in self._held():
+            if is_parameter:
+                yield (attr if i is None else f"{attr}.{i}"), item
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """(dotted name, Value) for every parameter, in a fixed order (micrograd's: w then b).
@@ -115,17 +123,12 @@ class Module:
                 continue
             seen_modules.add(id(module))
             children = []
-            for attr, value in vars(module).items():
-                if attr[0] == "_":
-                    continue
-                items = value if isinstance(value, (list, tuple)) else (value,)
-                for item in items:
-                    if isinstance(item, Value):
-                        if id(item) not in seen:
-                            seen.add(id(item))
-                            out.append(item)
-                    elif isinstance(item, Module):
-                        children.append(item)
+            for _, _, is_parameter, item in module._held():
+                if not is_parameter:
+                    children.append(item)
+                elif id(item) not in seen:
+                    seen.add(id(item))
+                    out.append(item)
             stack.extend(reversed(children))
         return out
 

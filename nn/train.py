@@ -15,7 +15,6 @@ penalty on the weights, then ``backward`` and an optimizer step.  Two engines ru
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from autograd import TracingError, Value, no_grad, trace
 
 from .data import Batches
 from .functional import get_loss, l1_penalty, l2_penalty
+from .layers import positive_int
 from .module import Module
 from .optim import SGD, Optimizer
 
@@ -307,8 +307,7 @@ def fit(
     (outputs, targets) -> float, or None.  ``callback(history)`` runs after every epoch;
     returning True stops training there (e.g. ``lambda h: h.accuracy[-1] == 1.0``).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    epochs = positive_int(epochs, "epochs")
     if patience is not None and val is None:
         raise ValueError("early stopping (patience) needs validation data: pass val=(X_val, y_val)")
     problem = _Problem(model, loss, X, y, l1, l2)
@@ -324,7 +323,7 @@ def fit(
     batches = Batches(problem.X, problem.T, batch_size, shuffle=shuffle, seed=seed)
     best, best_state, waited = math.inf, None, 0
 
-    bar = _progress_bar(int(epochs), progress)
+    bar = _progress_bar(epochs, progress)
     try:
         for epoch in bar:
             total, seen, outs, targets = 0.0, 0, [], []

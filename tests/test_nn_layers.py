@@ -232,3 +232,5 @@ def test_explicit_weights_with_biases_and_bad_shapes():
         nn.Layer.from_weights([[1.0, 2.0], [3.0]])
     with pytest.raises(ValueError, match="finite"):
         nn.Layer.from_weights([[float("nan")]])
+    with pytest.raises(ValueError, match=r"w\[0\] must be a finite .* too large for a float"):
+        nn.Neuron.from_weights([10**400])

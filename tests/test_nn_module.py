@@ -214,11 +214,14 @@ def test_parameters_walk_matches_named_parameters_order():
             self.scale = Value(2.0)
             self.blocks = [nn.Layer(2, 3, seed=2), nn.MLP(3, [2, 1], seed=3)]
             self.tied = self.blocks[0]
+            self.pair = (Value(0.5), Value(-0.5))  # a tuple of parameters
+            self.notes = [0.5, Value(3.0)]  # a list's first item decides: not parameters
+            self._cache = Value(0.0)  # private: not a parameter
             self.relabel()
 
     model = Mixed()
     assert model.parameters() == [p for _, p in model.named_parameters()]
-    assert len(model.parameters()) == 4 + 1 + 9 + 11
+    assert len(model.parameters()) == 4 + 1 + 9 + 11 + 2
 
 
 def test_saving_into_a_missing_folder_names_the_path_not_a_temp_file(tmp_path):
