@@ -994,11 +994,12 @@ def orchestrate(args) -> int:
     t_start = time.time()
     data = make_data()
     facts = machine_facts()
-    digest_before = source_digest()
     snapshot = None
     if not args.live:
         snapshot = snapshot_sources()
         os.environ[SRC_ENV] = snapshot  # inherited by every worker
+    digest_before = source_digest(snapshot or REPO)  # of the code the workers import
+    if snapshot is not None:
         facts["commit"] += (
             f"; measured a copy of autograd/ and nn/ taken at the start (digest {digest_before})"
         )
