@@ -157,6 +157,11 @@ class Split(NamedTuple):
     val: tuple[np.ndarray, np.ndarray]
     test: tuple[np.ndarray, np.ndarray]
 
+    def __repr__(self) -> str:
+        features = self.train[0].shape[1] if self.train[0].ndim == 2 else 1
+        sizes = ", ".join(f"{part} {len(getattr(self, part)[0])}" for part in self._fields)
+        return f"Split({sizes} samples; {features} features)"
+
 
 def split(X: ArrayLike, y: ArrayLike, val: float = 0.2, test: float = 0.0, seed: int = 0) -> Split:
     """Shuffle once (seeded) and cut into train/val/test by the given fractions."""
@@ -206,6 +211,14 @@ class Batches:
 
     def __len__(self) -> int:
         return -(-len(self.X) // self.batch_size)
+
+    def __repr__(self) -> str:
+        order = "reshuffled every epoch" if self.shuffle else "in order"
+        return (
+            f"Batches({len(self.X)} samples in {len(self)} batch{'es' if len(self) != 1 else ''} "
+            f"of up to {self.batch_size}, "
+            f"{order})"
+        )
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n = len(self.X)

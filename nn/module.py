@@ -153,9 +153,9 @@ class Module:
 
     # ---- state ------------------------------------------------------------------------------
 
-    def state_dict(self) -> dict[str, float]:
+    def state_dict(self) -> StateDict:
         """``{dotted name: float}`` for every parameter: a snapshot of what the model learned."""
-        return {name: p.data for name, p in self.named_parameters()}
+        return StateDict((name, p.data) for name, p in self.named_parameters())
 
     def load_state_dict(self, state: Mapping[str, float], strict: bool = True) -> IncompatibleKeys:
         """Copy numbers into the parameters; everything is checked first, nothing changes on error.
@@ -260,6 +260,18 @@ class Module:
             for name, child in self.named_children():
                 lines.append(f"  ({name}): {child!r}".replace("\n", "\n  "))
         return "\n".join(lines)
+
+
+class StateDict(dict):
+    """A plain ``{name: float}`` dict whose repr stays one line however big the model is."""
+
+    SHOWN = 3  # entries shown at each end of the repr
+
+    def __repr__(self) -> str:
+        items = [f"{name!r}: {number:.4g}" for name, number in self.items()]
+        if len(items) > 2 * self.SHOWN + 1:
+            items = [*items[: self.SHOWN], "...", *items[-self.SHOWN :]]
+        return f"StateDict({len(self)} parameters: {{{', '.join(items)}}})"
 
 
 class _DuplicateName(ValueError):

@@ -85,6 +85,19 @@ class Optimizer:
         """The learning rate the next step will use."""
         return self.schedule(self.k)
 
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self._settings().items())
+        name = getattr(self.schedule, "__name__", "a schedule")
+        schedule = "" if name.startswith("constant(") else f" now, from {name}"
+        return (
+            f"{type(self).__name__}(lr={self.lr:g}{schedule}, {settings}; "
+            f"{len(self.params)} parameters, {self.k} steps taken)"
+        )
+
+    def _settings(self) -> dict[str, object]:
+        """The hyper-parameters shown in repr besides lr."""
+        return {}
+
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0."""
         for p in self.params:
@@ -116,6 +129,9 @@ class SGD(Optimizer):
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         self.momentum, self.weight_decay = momentum, weight_decay
         self.velocity = [0.0] * len(self.params)
+
+    def _settings(self) -> dict[str, object]:
+        return {"momentum": self.momentum, "weight_decay": self.weight_decay}
 
     def _update(self, lr: float) -> None:
         if self.momentum == 0 and self.weight_decay == 0:
@@ -152,6 +168,9 @@ class Adam(Optimizer):
         self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
+
+    def _settings(self) -> dict[str, object]:
+        return {"betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
 
     def _update(self, lr: float) -> None:
         b1, b2 = self.betas

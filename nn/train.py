@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 from autograd import TracingError, Value, no_grad, trace
 
 from .data import Batches
-from .functional import get_loss, l1_penalty, l2_penalty
+from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, LOSSES, get_loss, l1_penalty, l2_penalty
 from .layers import positive_int
 from .module import Module
 from .optim import SGD, Optimizer
@@ -41,9 +41,13 @@ class DivergenceError(FloatingPointError):
         self.history = history
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
-    """What ``fit`` measured: per-epoch curves, every step's loss, and how training ended."""
+    """What ``fit`` measured: per-epoch curves, every step's loss, and how training ended.
+
+    Its repr is one line (typed at the prompt after ``fit`` it must not print thousands of
+    floats); the curves are the list attributes.
+    """
 
     loss: list[float] = field(default_factory=list)  # per epoch: data loss + penalty
     accuracy: list[float] = field(default_factory=list)  # per epoch, on the batches as trained
@@ -56,6 +60,24 @@ class History:
     stop_reason: str = ""  # "", "patience" or "callback"
     best_epoch: int | None = None  # 1-based epoch with the lowest validation loss
     engine: str = "eager"
+
+    def __repr__(self) -> str:
+        parts = [f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"]
+        if self.loss:
+            parts.append(f"loss {self.loss[0]:.3g} → {self.loss[-1]:.3g}")
+        if self.accuracy:
+            parts.append(f"accuracy {self.accuracy[-1]:.3g}")
+        if self.val_loss:
+            parts.append(f"val_loss {self.val_loss[-1]:.3g}")
+        if self.val_accuracy:
+            parts.append(f"val_accuracy {self.val_accuracy[-1]:.3g}")
+        if self.stopped_early:
+            why = self.stop_reason
+            if why == "patience" and self.best_epoch is not None:
+                why += f", best epoch {self.best_epoch}"
+            parts.append(f"stopped early: {why}")
+        parts.append(f"engine {self.engine}")
+        return f"History({', '.join(parts)})"
 
 
 # ---- accuracy: how a loss's outputs become class decisions -------------------------------
@@ -102,12 +124,22 @@ class _Problem:
             raise TypeError(f"loss must be a name or a function, got {loss!r}")
         self.X = _rows(X, "X")
         self.n_features = self.X.shape[1]
+        nin = getattr(model, "nin", None)
+        if isinstance(nin, int) and nin != self.n_features:
+            raise ValueError(
+                f"the model takes {nin} inputs but X has {self.n_features} columns (features); "
+                f"build the model with {self.n_features} inputs, e.g. MLP({self.n_features}, ...)"
+            )
         with no_grad():
             first = model(self.X[0].tolist())
         self.n_outputs = 1 if isinstance(first, Value) else len(first)
         self.classes = self.loss_name == "cross_entropy"
         if self.classes and self.n_outputs < 2:
             raise ValueError("cross_entropy needs a model with one output per class (at least 2)")
+        # the advice below is for the library's own losses (a custom loss may be called "bce")
+        self.builtin = next((name for name, f in LOSSES.items() if f is self.loss), None)
+        if self.builtin == "bce":
+            _check_probability_outputs(model, self.X)
         self.T = self.targets(y)
         self.l1, self.l2 = l1, l2
         self.params = model.parameters()
@@ -115,13 +147,10 @@ class _Problem:
     def targets(self, y: ArrayLike) -> np.ndarray:
         """y as a float array with one column per loss target (one-hot for integer classes)."""
         y = np.asarray(y)
-        if self.classes and y.ndim == 1:
-            if y.dtype.kind not in "iub" or y.min() < 0 or y.max() >= self.n_outputs:
-                raise ValueError(
-                    f"cross_entropy labels must be integers in 0..{self.n_outputs - 1}"
-                )
-            return np.eye(self.n_outputs)[y]
+        if self.classes:
+            return _class_targets(y, self.n_outputs)
         T = np.asarray(y, dtype=float).reshape(len(y), -1)
+        _check_labels(self.builtin, T)
         return T
 
     def sample(self, xs: list, ts: list) -> list[Value]:
@@ -139,6 +168,87 @@ class _Problem:
         if self.l2:
             terms.append(self.l2 * l2_penalty(self.params))
         return sum(terms[1:], terms[0]) if terms else None
+
+
+# ---- advice before training: targets and outputs that do not suit the loss ---------------
+
+
+def _class_targets(y: np.ndarray, classes: int) -> np.ndarray:
+    """Class indices 0..classes-1 or one-hot rows, as one-hot rows; a clear error otherwise."""
+    expected = (
+        f"cross_entropy takes class indices (integers 0..{classes - 1}, one per sample) or "
+        f"one-hot rows of {classes} columns (nn.data.one_hot(y))"
+    )
+    if y.ndim == 1:
+        if y.dtype.kind not in "iub":
+            integral = y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y))
+            if not integral:
+                raise ValueError(f"{expected}; got {y.dtype} labels such as {_examples(y)}")
+            y = y.astype(int)
+        if len(y) and (y.min() < 0 or y.max() >= classes):
+            raise ValueError(
+                f"{expected}; got labels {_examples(y)}, outside 0..{classes - 1} for a model "
+                f"with {classes} outputs"
+            )
+        return np.eye(classes)[y]
+    if y.ndim != 2 or y.shape[1] != classes:
+        raise ValueError(f"{expected}; got an array of shape {y.shape}")
+    T = y.astype(float)
+    if not (np.all((T == 0) | (T == 1)) and np.all(T.sum(axis=1) == 1)):
+        raise ValueError(f"{expected}; rows such as {T[0].tolist()} are not one-hot")
+    return T
+
+
+def _check_labels(loss: str | None, T: np.ndarray) -> None:
+    """Targets a loss cannot mean: 0/1 labels for hinge, labels outside [0, 1] for bce."""
+    values = np.unique(T)
+    if loss == "hinge" and not np.all(np.isin(values, (-1.0, 1.0))):
+        if np.all(np.isin(values, (0.0, 1.0))):
+            raise ValueError(
+                "loss='hinge' expects labels -1/+1, but y has 0/1 labels: hinge would train "
+                "every 0 as if it were on the boundary. Convert them with nn.data.signed(y), "
+                "or use loss='bce_with_logits' for 0/1 labels"
+            )
+        raise ValueError(f"loss='hinge' expects labels -1/+1, got {_examples(values)}")
+    if loss in ("bce", "bce_with_logits") and (values.min() < 0 or values.max() > 1):
+        raise ValueError(
+            f"loss={loss!r} expects targets in [0, 1] (0/1 labels), got {_examples(values)}; "
+            "for -1/+1 labels use (y + 1) / 2, or loss='hinge'"
+        )
+
+
+def _output_activation(model: Module) -> str | None:
+    """The activation of the model's output units, when the model says (Neuron, Layer, MLP)."""
+    last = model.layers[-1] if hasattr(model, "layers") and model.layers else model
+    activation = getattr(last, "activation", None)
+    known = activation in ACTIVATIONS or activation in LAYER_ACTIVATIONS
+    return activation if known else None  # a custom function: its name proves nothing
+
+
+def _check_probability_outputs(model: Module, X: np.ndarray) -> None:
+    """bce takes log(p) and log(1 - p): the model's outputs must be probabilities."""
+    activation = _output_activation(model)
+    if activation is None:  # a model we cannot inspect: look at what it outputs on X
+        with no_grad():
+            outs = [model(x) for x in X.tolist()]
+        flat = [v.data for out in outs for v in ([out] if isinstance(out, Value) else out)]
+        fits = all(0 < p < 1 for p in flat)
+        what = "outputs values outside (0, 1)"
+    else:
+        fits = activation in ("sigmoid", "softmax")
+        what = f"has a {activation} output layer (outputs can be any number, not probabilities)"
+    if not fits:
+        raise ValueError(
+            f"loss='bce' takes probabilities in (0, 1), but the model {what}, and bce takes "
+            "their log. Give the model a sigmoid output (MLP(..., output_activation='sigmoid')), "
+            "or keep the raw scores and use loss='bce_with_logits'"
+        )
+
+
+def _examples(values: np.ndarray, shown: int = 4) -> str:
+    values = np.unique(np.asarray(values).ravel())
+    text = ", ".join(f"{v:g}" for v in values[:shown].tolist())
+    return text + (", ..." if len(values) > shown else "")
 
 
 class _Eager:

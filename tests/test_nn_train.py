@@ -365,7 +365,7 @@ def test_bad_arguments_are_refused_clearly():
         nn.fit(model, [[0.0, 1.0]], [1.0], engine="gpu", progress=False)
     with pytest.raises(ValueError, match="unknown loss"):
         nn.fit(model, [[0.0, 1.0]], [1.0], loss="l2", progress=False)
-    with pytest.raises(ValueError, match="expected 2 inputs, got 3"):
+    with pytest.raises(ValueError, match=r"the model takes 2 inputs but X has 3 columns"):
         nn.fit(model, [[0.0, 1.0, 2.0]], [1.0], progress=False)
     with pytest.raises(ValueError, match="one output per class"):
         nn.fit(model, [[0.0, 1.0]], [1], loss="cross_entropy", progress=False)
