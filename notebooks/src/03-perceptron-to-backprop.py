@@ -21,7 +21,6 @@ warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, withou
 
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
 
 import autograd
 import nn
@@ -56,6 +55,7 @@ for epoch in range(1, 11):
     print(f"epoch {epoch}: {wrong} wrong, then w = {w}, b = {b}")
     if wrong == 0:
         break
+assert (epoch, w, b) == (6, [2.0, 1.0], -3.0)  # the next cell's "six passes" and the line below
 
 # %% [markdown]
 # After six passes over the four rows, every row is classified correctly, and the rule stops
@@ -68,6 +68,7 @@ result = and_unit.fit(X, t)
 print(result.message, "| wrong per epoch:", result.errors)
 print("w =", [wi.data for wi in and_unit.w], " b =", and_unit.b.data)
 print("outputs:", [and_unit(x).data for x in X.tolist()])
+assert result.epochs == 6 and [wi.data for wi in and_unit.w] == [2.0, 1.0] and and_unit.b.data == -3
 
 # %% [markdown]
 # The unit outputs 1 where $2x_1 + x_2 - 3 \ge 0$. That is a straight line with $(1, 1)$ on
@@ -93,6 +94,7 @@ print(result_xor.message)
 print("wrong per epoch:", result_xor.errors)
 right = [xor_unit(x).data == target for x, target in zip(X.tolist(), t_xor.tolist(), strict=True)]
 print(f"with the weights it ends with: {sum(right)} of 4 rows right")
+assert not result_xor.converged and sum(right) == 2
 
 # %% [markdown]
 # Here are the decision regions of the two perceptrons, the plane coloured by the unit's
@@ -128,16 +130,71 @@ for name, p in net.named_parameters():
 print("outputs on the truth table:", nn.predict(net, X).tolist(), " XOR:", t_xor.tolist())
 
 # %% [markdown]
-# Hidden unit 0 is OR ($x_1 + x_2 \ge 1$), hidden unit 1 is NAND ($-x_1 - x_2 \ge -1$), and
-# the output is their AND ($h_0 + h_1 \ge 2$). Its decision region is the band between two
-# parallel lines, one line for each hidden unit. No single line could make that region.
+# Hidden unit 0 is OR ($x_1 + x_2 \ge 1$), hidden unit 1 is NAND ($-x_1 - x_2 \ge -1$, that is
+# $x_1 + x_2 \le 1$), and the output is their AND ($h_0 + h_1 \ge 2$). On the four corners this
+# is XOR. But look at the whole plane: the output fires only where *both* $x_1 + x_2 \ge 1$ and
+# $x_1 + x_2 \le 1$ hold, which is the line $x_1 + x_2 = 1$ itself. That line has no area, so
+# the decision picture is a plain field; the two XOR corners $(0, 1)$ and $(1, 0)$ happen to lie
+# exactly on it. It works only because `step(0) = 1`: a unit whose sum is exactly at its
+# threshold fires. With `step(0) = 0` both hidden units would be silent on those corners.
+#
+# Moving the thresholds off the corners to 0.5 and 1.5 gives the picture the lecture means.
+# OR fires for $x_1 + x_2 \ge 0.5$, NAND for $x_1 + x_2 \le 1.5$, and the output AND for
+# $h_0 + h_1 \ge 1.5$: the output is 1 on the band $0.5 \le x_1 + x_2 \le 1.5$ between two
+# parallel lines, one line per hidden unit. No single line could make that region.
 
 # %%
-fig = plot.decision_boundary(net, X, t_xor, threshold=0.5, margin=0.5)
-fig.axes[0].set_title("hand-wired OR / NAND / AND network")
-display(fig)
+banded = nn.MLP.from_weights(
+    [[[1.0, -1.0], [1.0, -1.0]], [[1.0], [1.0]]],
+    [[-0.5, 1.5], [-1.5]],
+    activation="step",
+    output_activation="step",
+)
+print("0.5 / 1.5 thresholds, outputs:", nn.predict(banded, X).tolist())
+assert nn.predict(banded, X).tolist() == t_xor.tolist()
 
-# %% [markdown]
+# Where in the plane does each network fire?  Test points on and off the line x1 + x2 = 1.
+on_line = np.array([[0.25, 0.75], [0.5, 0.5], [0.75, 0.25]])
+off_line = np.array([[0.3, 0.8], [0.4, 0.4], [0.9, 0.9]])  # sums 1.1, 0.8, 1.8
+print(
+    "lecture thresholds, on the line:",
+    nn.predict(net, on_line).tolist(),
+    " off it:",
+    nn.predict(net, off_line).tolist(),
+)
+print(
+    "0.5/1.5 thresholds, on the line:",
+    nn.predict(banded, on_line).tolist(),
+    " off it:",
+    nn.predict(banded, off_line).tolist(),
+)
+assert nn.predict(net, on_line).tolist() == [1.0, 1.0, 1.0]
+assert nn.predict(net, off_line).tolist() == [0.0, 0.0, 0.0]
+assert nn.predict(banded, off_line).tolist() == [1.0, 1.0, 0.0]
+
+# The firing fraction of a 200 x 200 grid over [-0.5, 1.5]^2: almost none for the lecture's net.
+g = np.linspace(-0.5, 1.5, 200)
+grid = np.column_stack([a.ravel() for a in np.meshgrid(g, g)])
+fires = {
+    name: nn.predict(model, grid).mean() for name, model in [("lecture", net), ("band", banded)]
+}
+print(
+    f"share of the plane where the output fires: lecture {fires['lecture']:.1%}, "
+    f"0.5/1.5 {fires['band']:.1%}"
+)
+assert fires["lecture"] < 0.01 and 0.3 < fires["band"] < 0.5
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+plot.decision_boundary(net, X, t_xor, threshold=0.5, margin=0.5, ax=axes[0])
+plot.decision_boundary(banded, X, t_xor, threshold=0.5, margin=0.5, ax=axes[1])
+s = np.linspace(-0.5, 1.5, 2)
+for ax in axes:
+    ax.plot(s, 1 - s, "k:", lw=1)  # the line x1 + x2 = 1
+axes[0].set_title("lecture's thresholds: fires only on x1 + x2 = 1")
+axes[1].set_title("thresholds 0.5 / 1.5: the band")
+plt.show()
+
 # ## Why nobody could *learn* those weights
 #
 # The perceptron rule needs the target of every unit it trains. A hidden unit has no target:
@@ -155,6 +212,7 @@ x = [Value(1.0, label="x1"), Value(0.0, label="x2")]
 out = net(x)
 out.backward()
 print("dy/dw for every weight:", [p.grad for p in net.parameters()])
+assert all(p.grad == 0.0 for p in net.parameters())
 autograd.draw(out, model=net, view="both")
 
 # %% [markdown]
@@ -198,8 +256,8 @@ plt.show()
 # hidden units, the smallest network that can represent XOR, the starting weights matter:
 
 # %%
+final = {}  # (hidden units, seed) -> accuracy after training
 for hidden in (2, 4):
-    solved = []
     for seed in range(10):
         model = nn.MLP(2, [hidden, 1], activation="tanh", seed=seed)
         h = nn.fit(
@@ -212,14 +270,21 @@ for hidden in (2, 4):
             engine="tape",
             progress=False,
         )
-        solved.append(h.accuracy[-1] == 1.0)
-    print(f"{hidden} hidden units: XOR solved from {sum(solved)} of 10 starting points")
+        final[hidden, seed] = h.accuracy[-1]
+    solved = sum(final[hidden, seed] == 1.0 for seed in range(10))
+    stuck = {seed: f"{final[hidden, seed]:.0%}" for seed in range(10) if final[hidden, seed] < 1}
+    print(f"{hidden} hidden units: XOR solved from {solved} of 10 starting points; stuck: {stuck}")
+
+# What the next cell says, checked:
+assert [seed for seed in range(10) if final[2, seed] < 1] == [0, 9]
+assert (final[2, 0], final[2, 9]) == (0.75, 0.5)
+assert all(final[4, seed] == 1.0 for seed in range(10))
 
 # %% [markdown]
-# With 2 hidden units, one starting point out of ten ends in a poor local minimum (seed 0,
-# stuck at 50%). With 4 units there are more ways to solve the problem, and every start we
-# tried finds one. The loss surface of a network is not a bowl, and extra units often make it
-# easier to optimize.
+# With 2 hidden units, two starting points out of ten end without solving XOR: seed 0 stops at
+# 75% (three rows right) and seed 9 at 50%. With 4 units there are more ways to solve the
+# problem, and every start we tried finds one. The loss surface of a network is not a bowl, and
+# extra units often make it easier to optimize.
 #
 # ## Exercise
 #
@@ -231,6 +296,6 @@ for hidden in (2, 4):
 # 2. **What did the hidden units learn?** For a 2-hidden-unit MLP that solves XOR, print
 #    `mlp.layers[0](x)` for the four rows. Do the hidden units look like OR and NAND, or
 #    something else?
-# 3. **Seed 0.** Train `nn.MLP(2, [2, 1], activation="tanh", seed=0)` and plot its decision
-#    boundary. Which rows does it get wrong? Does a different learning rate or
+# 3. **Seeds 0 and 9.** Train `nn.MLP(2, [2, 1], activation="tanh", seed=0)` (and seed 9) and
+#    plot its decision boundary. Which rows does it get wrong? Does a different learning rate or
 #    `activation="sigmoid"` get it unstuck?
