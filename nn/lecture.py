@@ -11,8 +11,12 @@ hand with the chain rule:
     dL/db1[j]    = (y_hat - y) W2[j] f'(z_j)
 
 Here those formulas are evaluated directly (``slide_gradients``), independently of the engine,
-and shown beside what ``backward()`` computed and beside central finite differences.  Options:
-``--bias`` (a bias at every layer), ``--activation`` (a hidden activation), ``--lr`` (one
+and shown beside what ``backward()`` computed and beside central finite differences.  The
+layer-wise form the lectures derive is computed too (``deltas``): delta = dL/dz per neuron,
+delta_out = (y_hat - y) f2'(z2), delta_hidden[j] = f'(z_j) W2[j] delta_out, checked against the
+engine's dL/dz.  Options: ``--x``, ``--y``, ``--w1``, ``--w2`` (the student's own numbers; any
+number of inputs and hidden units, one output), ``--bias`` (a bias at every layer, optionally
+with its values), ``--activation`` and ``--output-activation`` (f and f2), ``--lr`` (one
 gradient-descent step), ``--out`` (where the graphs go), ``--json`` (machine-readable output).
 Without Graphviz the DOT files are still written and the SVG pictures skipped, with a note on
 stderr; the exit statuses are in ``EPILOG``.
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograd import Value, no_grad
+from autograd import grad as autograd_grad
 
 from .functional import mse
 from .layers import MLP
@@ -50,6 +55,9 @@ W2 = [[1.8], [0.40]]
 # The slide gives no bias values; these are ours, for the --bias variant.
 B1 = [0.1, -0.2]
 B2 = [0.05]
+# The same numbers as the command line writes them (its defaults, shown in --help).
+X_TEXT, Y_TEXT, W1_TEXT, W2_TEXT = "2,3", "1", "-0.78,0.13;0.85,0.23", "1.8,0.4"
+BIAS_TEXT = "0.1,-0.2;0.05"
 
 # The hidden activation f and its derivative f' as the lecture tabulates them: written out by
 # hand here (not taken from the engine), since they are what the engine is checked against.
@@ -61,9 +69,66 @@ ACTIVATIONS = {
 }
 
 
+@dataclass(frozen=True)
+class Numbers:
+    """One sample and a network with one hidden layer and one output: the slide's, or a variant.
+
+    W1[i][j] is the weight from input i to hidden unit j, W2[j] from hidden unit j to the output;
+    b1 (one per hidden unit) and b2 are None for a network without biases.
+    """
+
+    x: tuple[float, ...] = tuple(X)
+    y: float = Y
+    W1: tuple[tuple[float, ...], ...] = tuple(tuple(row) for row in W1)
+    W2: tuple[float, ...] = tuple(row[0] for row in W2)
+    b1: tuple[float, ...] | None = None
+    b2: float | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse numbers whose shapes do not fit together, naming both shapes."""
+        shape = f"{len(self.W1)}x{len(self.W1[0]) if self.W1 else 0}"
+        if not self.W1 or not self.W1[0]:
+            raise ValueError("W1 is empty: give one row per input, one column per hidden unit")
+        for i, row in enumerate(self.W1):
+            if len(row) != len(self.W1[0]):
+                raise ValueError(
+                    f"W1's row {i} has {len(row)} numbers but row 0 has {len(self.W1[0])} "
+                    "(rows are separated by ';', the numbers in a row by ',')"
+                )
+        if len(self.x) != len(self.W1):
+            raise ValueError(
+                f"x has {len(self.x)} values but W1 is {shape} (rows = inputs, "
+                "columns = hidden units): give one row of W1 per input"
+            )
+        if len(self.W2) != len(self.W1[0]):
+            raise ValueError(
+                f"W2 has {len(self.W2)} weights but W1 is {shape} (rows = inputs, columns = "
+                "hidden units): give one W2 weight per hidden unit"
+            )
+        if (self.b1 is None) != (self.b2 is None):
+            raise ValueError("give both biases (b1 and b2) or neither")
+        if self.b1 is not None and len(self.b1) != len(self.W2):
+            raise ValueError(
+                f"b1 has {len(self.b1)} values but W1 is {shape}: give one bias per hidden unit"
+            )
+        for name, values in (("x", self.x), ("W1", sum(self.W1, ())), ("W2", self.W2)):
+            if not all(math.isfinite(v) for v in values):
+                raise ValueError(f"{name} must be finite numbers, got {list(values)}")
+
+    @property
+    def bias(self) -> bool:
+        """Whether the network has a bias at every layer."""
+        return self.b1 is not None
+
+
+def slide_numbers(bias: bool = False) -> Numbers:
+    """The slide's sample and weights; with bias, our biases (the slide gives none)."""
+    return Numbers(b1=tuple(B1), b2=B2[0]) if bias else Numbers()
+
+
 @dataclass
 class Example:
-    """The worked example, computed: forward values and three sets of gradients."""
+    """The worked example, computed: forward values, three sets of gradients and the deltas."""
 
     activation: str
     bias: bool
@@ -73,41 +138,58 @@ class Example:
     grad: dict[str, list] = field(default_factory=dict)  # from backward()
     formula_grad: dict[str, list] = field(default_factory=dict)  # the slide's formulas
     numeric_grad: dict[str, list] = field(default_factory=dict)  # central differences
+    output_activation: str = "linear"
+    numbers: Numbers = field(default_factory=Numbers)
+    delta: dict[str, list] = field(default_factory=dict)  # dL/dz by the layer-wise recursion
+    engine_delta: dict[str, list] = field(default_factory=dict)  # dL/dz from autograd.grad
 
     def match(self, tol: float = 1e-9, numeric_tol: float = 1e-6) -> bool:
-        """Whether backward() agrees with the formulas (and with finite differences)."""
+        """Whether backward() agrees with the formulas (and with finite differences), and the
+        recursion's deltas with the engine's dL/dz."""
         return all(
             _close(self.grad[name], self.formula_grad[name], tol)
             and _close(self.grad[name], self.numeric_grad[name], numeric_tol)
             for name in self.grad
-        )
+        ) and all(_close(self.delta[k], self.engine_delta[k], tol) for k in ("hidden", "output"))
 
 
-def build_network(activation: str = "linear", bias: bool = False) -> MLP:
-    """The slide's 2-2-1 network from its explicit weights."""
+def build_network(
+    activation: str = "linear",
+    bias: bool = False,
+    output_activation: str = "linear",
+    numbers: Numbers | None = None,
+) -> MLP:
+    """The network from its explicit weights: the slide's 2-2-1 unless numbers are given."""
+    numbers = numbers or slide_numbers(bias)
     return MLP.from_weights(
-        [W1, W2],
-        biases=[B1, B2] if bias else None,
+        [[list(row) for row in numbers.W1], [[w] for w in numbers.W2]],
+        biases=[list(numbers.b1), [numbers.b2]] if numbers.bias else None,
         activation=activation,
-        output_activation="linear",
+        output_activation=output_activation,
     )
 
 
-def loss_of(model: MLP) -> tuple[list[Value], Value, Value]:
-    """Hidden outputs, y_hat and L = 1/2 (y_hat - y)^2 for the slide's sample."""
-    x = [Value(xi, label=f"x{i}") for i, xi in enumerate(X)]
+def loss_of(model: MLP, numbers: Numbers | None = None) -> tuple[list[Value], Value, Value]:
+    """Hidden outputs, y_hat and L = 1/2 (y_hat - y)^2 for the sample (the slide's by default)."""
+    numbers = numbers or Numbers()
+    x = [Value(xi, label=f"x{i}") for i, xi in enumerate(numbers.x)]
     h = model.layers[0](x)
     y_hat = model.layers[1](h)
-    loss = mse(y_hat, Value(Y, label="y"), half=True)
+    loss = mse(y_hat, Value(numbers.y, label="y"), half=True)
     loss.label = "L"
     return h, y_hat, loss
+
+
+def _pre_activation(out: Value, activation: str) -> Value:
+    """The z a neuron's output was computed from (the output itself for a linear unit)."""
+    return out if activation == "linear" else out.parents[0]
 
 
 def parameter_table(model: MLP) -> dict[str, list]:
     """The model's parameters shaped like the slide: W1[i][j], W2[j][0], b1[j], b2[0]."""
     hidden, output = model.layers
     table = {
-        "W1": [[n.w[i] for n in hidden.neurons] for i in range(len(X))],
+        "W1": [[n.w[i] for n in hidden.neurons] for i in range(model.nin)],
         "W2": [[n.w[j]] for n in output.neurons for j in range(len(hidden.neurons))],
     }
     if hidden.neurons[0].b is not None:
@@ -116,35 +198,75 @@ def parameter_table(model: MLP) -> dict[str, list]:
     return table
 
 
-def slide_gradients(weights: dict[str, list], activation: str) -> dict[str, list]:
-    """dL/dw for every weight, from the lecture's hand-derived formulas (no engine involved)."""
-    f, df = ACTIVATIONS[activation]
+def _forward(weights: dict[str, list], activation: str, output_activation: str, x, y):
+    """z, h, z2, y_hat and dL/dy_hat on plain floats (the hand computation, no engine)."""
+    f, _ = ACTIVATIONS[activation]
+    f2, _ = ACTIVATIONS[output_activation]
     w1, w2 = weights["W1"], [row[0] for row in weights["W2"]]
     b1 = weights.get("b1", [0.0] * len(w2))
     b2 = weights.get("b2", [0.0])[0]
-    z = [sum(X[i] * w1[i][j] for i in range(len(X))) + b1[j] for j in range(len(w2))]
+    z = [sum(x[i] * w1[i][j] for i in range(len(x))) + b1[j] for j in range(len(w2))]
     h = [f(zj) for zj in z]
-    y_hat = sum(hj * w2j for hj, w2j in zip(h, w2, strict=True)) + b2
-    error = y_hat - Y  # dL/dy_hat for L = 1/2 (y_hat - y)^2
+    z2 = sum(hj * w2j for hj, w2j in zip(h, w2, strict=True)) + b2
+    y_hat = f2(z2)
+    return z, h, z2, y_hat, y_hat - y  # the last: dL/dy_hat for L = 1/2 (y_hat - y)^2
+
+
+def slide_gradients(
+    weights: dict[str, list],
+    activation: str,
+    output_activation: str = "linear",
+    numbers: Numbers | None = None,
+) -> dict[str, list]:
+    """dL/dw for every weight, from the lecture's hand-derived formulas (no engine involved)."""
+    numbers = numbers or Numbers()
+    x = numbers.x
+    z, h, z2, _, error = _forward(weights, activation, output_activation, x, numbers.y)
+    df, df2 = ACTIVATIONS[activation][1], ACTIVATIONS[output_activation][1]
+    w2 = [row[0] for row in weights["W2"]]
+    out = error * df2(z2)  # (y_hat - y) f2'(z2); f2' = 1 for the slide's linear output
     grads = {
-        "W1": [[error * w2[j] * df(z[j]) * X[i] for j in range(len(w2))] for i in range(len(X))],
-        "W2": [[error * h[j]] for j in range(len(w2))],
+        "W1": [[out * w2[j] * df(z[j]) * x[i] for j in range(len(w2))] for i in range(len(x))],
+        "W2": [[out * h[j]] for j in range(len(w2))],
     }
     if "b1" in weights:
-        grads["b1"] = [error * w2[j] * df(z[j]) for j in range(len(w2))]
-        grads["b2"] = [error]
+        grads["b1"] = [out * w2[j] * df(z[j]) for j in range(len(w2))]
+        grads["b2"] = [out]
     return grads
 
 
-def numeric_gradients(model: MLP, eps: float = 1e-6) -> dict[str, list]:
+def deltas(
+    weights: dict[str, list],
+    activation: str,
+    output_activation: str = "linear",
+    numbers: Numbers | None = None,
+) -> dict[str, list]:
+    """delta = dL/dz for every neuron, by the layer-wise recursion the lectures derive.
+
+    Output:  delta_out = dL/dy_hat * f2'(z2) = (y_hat - y) f2'(z2).
+    Hidden:  delta_j = f'(z_j) * sum_k W2[j][k] delta_k  (here one output k).
+    Every gradient follows from them: dL/dW[i][j] = a_i delta_j and dL/db_j = delta_j.
+    """
+    numbers = numbers or Numbers()
+    z, _, z2, _, error = _forward(weights, activation, output_activation, numbers.x, numbers.y)
+    df, df2 = ACTIVATIONS[activation][1], ACTIVATIONS[output_activation][1]
+    out = error * df2(z2)
+    w2 = [row[0] for row in weights["W2"]]
+    return {"hidden": [df(zj) * w2[j] * out for j, zj in enumerate(z)], "output": [out]}
+
+
+def numeric_gradients(
+    model: MLP, eps: float = 1e-6, numbers: Numbers | None = None
+) -> dict[str, list]:
     """Central differences (L(w + eps) - L(w - eps)) / 2 eps, one weight at a time."""
 
     def loss_at(p: Value, x: float) -> float:
         saved, p.data = p.data, x
-        with no_grad():
-            value = loss_of(model)[2].data
-        p.data = saved
-        return value
+        try:
+            with no_grad():
+                return loss_of(model, numbers)[2].data
+        finally:
+            p.data = saved
 
     return _map(
         parameter_table(model),
@@ -152,32 +274,50 @@ def numeric_gradients(model: MLP, eps: float = 1e-6) -> dict[str, list]:
     )
 
 
-def compute(activation: str = "linear", bias: bool = False) -> tuple[Example, MLP]:
-    """Run the worked example: forward, backward, the slide's formulas and finite differences."""
-    model = build_network(activation, bias)
-    h, y_hat, loss = loss_of(model)
+def compute(
+    activation: str = "linear",
+    bias: bool = False,
+    output_activation: str = "linear",
+    numbers: Numbers | None = None,
+) -> tuple[Example, MLP]:
+    """Run the worked example (the slide's numbers unless numbers are given): forward, backward,
+    the slide's formulas, finite differences, and the deltas beside the engine's dL/dz."""
+    for name in (activation, output_activation):
+        if name not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
+    numbers = numbers or slide_numbers(bias)
+    model = build_network(activation, numbers.bias, output_activation, numbers)
+    h, y_hat, loss = loss_of(model, numbers)
     model.zero_grad()
     loss.backward()
+    z = [_pre_activation(hj, activation) for hj in h]
+    z2 = _pre_activation(y_hat, output_activation)
+    dz = autograd_grad(loss, z + [z2])
     table = parameter_table(model)
+    weights = _map(table, lambda p: p.data)
     example = Example(
         activation=activation,
-        bias=bias,
+        bias=numbers.bias,
         h=[v.data for v in h],
         y_hat=y_hat.data,
         loss=loss.data,
         grad=_map(table, lambda p: p.grad),
-        formula_grad=slide_gradients(_map(table, lambda p: p.data), activation),
-        numeric_grad=numeric_gradients(model),
+        formula_grad=slide_gradients(weights, activation, output_activation, numbers),
+        numeric_grad=numeric_gradients(model, numbers=numbers),
+        output_activation=output_activation,
+        numbers=numbers,
+        delta=deltas(weights, activation, output_activation, numbers),
+        engine_delta={"hidden": list(dz[:-1]), "output": [dz[-1]]},
     )
     return example, model
 
 
-def gradient_step(model: MLP, lr: float) -> float:
+def gradient_step(model: MLP, lr: float, numbers: Numbers | None = None) -> float:
     """One step w <- w - lr dL/dw (gradients from the last backward); returns the new loss."""
     for p in model.parameters():
         p.data -= lr * p.grad
     with no_grad():
-        return loss_of(model)[2].data
+        return loss_of(model, numbers)[2].data
 
 
 # ---- the command ---------------------------------------------------------------------------
@@ -187,9 +327,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``chainrule lecture``."""
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--bias", action="store_true", help="add a bias at every layer")
+    numbers = parser.add_argument_group(
+        "the network's numbers (the slide's by default; put negative values after '=')"
+    )
+    numbers.add_argument("--x", default=X_TEXT, help="the input, e.g. 2,3 (default: %(default)s)")
+    numbers.add_argument("--y", default=Y_TEXT, help="the target (default: %(default)s)")
+    numbers.add_argument(
+        "--w1",
+        default=W1_TEXT,
+        help="W1: rows separated by ';', row i = input i, column j = hidden unit j "
+        "(default: %(default)s)",
+    )
+    numbers.add_argument(
+        "--w2", default=W2_TEXT, help="W2: one weight per hidden unit (default: %(default)s)"
+    )
+    numbers.add_argument(
+        "--bias",
+        nargs="?",
+        const=BIAS_TEXT,
+        metavar="B1;B2",
+        help="add a bias at every layer: b1 (one per hidden unit) ';' b2; alone, the slide's "
+        f"network gets {BIAS_TEXT}",
+    )
     parser.add_argument(
-        "--activation", choices=sorted(ACTIVATIONS), default="linear", help="hidden activation"
+        "--activation",
+        choices=sorted(ACTIVATIONS),
+        default="linear",
+        help="hidden activation f (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output-activation",
+        choices=sorted(ACTIVATIONS),
+        default="linear",
+        help="output activation f2 (default: %(default)s)",
     )
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate of the step shown")
     parser.add_argument(
@@ -203,8 +373,12 @@ def run(args: argparse.Namespace) -> int:
     """Compute, draw, take a step and print (or emit JSON); exit status as in ``EPILOG``."""
     if not math.isfinite(args.lr) or args.lr <= 0:
         return _fail(f"--lr must be a positive number, got {args.lr}", 2)
-    example, model = compute(args.activation, args.bias)
-    _, _, loss = loss_of(model)  # a fresh graph to draw (compute's graph has its gradients)
+    try:
+        numbers = numbers_from_text(args.x, args.y, args.w1, args.w2, args.bias)
+    except ValueError as exc:
+        return _fail(str(exc), 2)
+    example, model = compute(args.activation, numbers.bias, args.output_activation, numbers)
+    _, _, loss = loss_of(model, numbers)  # a fresh graph to draw (compute's has its gradients)
     model.zero_grad()
     loss.backward()
     files, render_failed = [], False
@@ -213,12 +387,68 @@ def run(args: argparse.Namespace) -> int:
             files, render_failed = _draw(loss, args.out)
         except OSError as exc:  # the message names the folder or file, and why
             return _fail(str(exc), 2)
-    new_loss = gradient_step(model, args.lr)
+    new_loss = gradient_step(model, args.lr, numbers)
     if args.json:
         print(json.dumps(_as_json(example, args.lr, new_loss, files)))
     else:
         print(_report(example, args.lr, new_loss, files))
     return 0 if example.match() and not render_failed else 1
+
+
+def numbers_from_text(x: str, y: str, w1: str, w2: str, bias: str | None = None) -> Numbers:
+    """The command line's numbers (``--x 2,3 --w1="-0.78,0.13;0.85,0.23"``...) as Numbers; a
+    ValueError in one line naming the option and what it expected."""
+    w1_rows = [_numbers(row, "--w1") for row in w1.split(";")]
+    if any(len(row) != len(w1_rows[0]) for row in w1_rows):
+        sizes = ", ".join(str(len(row)) for row in w1_rows)
+        raise ValueError(
+            f"--w1's rows have different lengths ({sizes}): rows are separated by ';', "
+            "numbers in a row by ','"
+        )
+    w2_rows = [_numbers(row, "--w2") for row in w2.split(";")]
+    if len(w2_rows) > 1:  # written as a column, W2 = [1.8; 0.4], as the slide does
+        if any(len(row) != 1 for row in w2_rows):
+            raise ValueError(
+                f"--w2 is {len(w2_rows)}x{max(map(len, w2_rows))} but the network has one "
+                "output: give one weight per hidden unit, e.g. 1.8,0.4"
+            )
+        w2_rows = [[row[0] for row in w2_rows]]
+    (y_value,) = _numbers(y, "--y", count=1)
+    b1 = b2 = None
+    if bias is not None:
+        parts = bias.split(";")
+        if len(parts) != 2:
+            raise ValueError(
+                f"--bias {bias!r} must be b1 ';' b2, e.g. {BIAS_TEXT} (b1: one per hidden unit)"
+            )
+        b1 = tuple(_numbers(parts[0], "--bias's b1"))
+        (b2,) = _numbers(parts[1], "--bias's b2", count=1)
+    return Numbers(  # its ValueError names both shapes when they do not fit together
+        x=tuple(_numbers(x, "--x")),
+        y=y_value,
+        W1=tuple(tuple(row) for row in w1_rows),
+        W2=tuple(w2_rows[0]),
+        b1=b1,
+        b2=b2,
+    )
+
+
+def _numbers(text: str, what: str, count: int | None = None) -> list[float]:
+    """Comma-separated finite numbers; ValueError naming `what` otherwise."""
+    values = []
+    for item in text.split(","):
+        try:
+            value = float(item)
+        except ValueError:
+            raise ValueError(
+                f"{what}: {item.strip()!r} is not a number (give numbers separated by ',')"
+            ) from None
+        if not math.isfinite(value):
+            raise ValueError(f"{what}: {item.strip()!r} is not a finite number")
+        values.append(value)
+    if count is not None and len(values) != count:
+        raise ValueError(f"{what} must be {count} number, got {len(values)}: {text!r}")
+    return values
 
 
 def _draw(loss: Value, out: Path) -> tuple[list[str], bool]:
@@ -263,10 +493,16 @@ def _fail(message: str, status: int) -> int:
 
 
 def _as_json(example: Example, lr: float, new_loss: float, files: list[str]) -> dict:
+    numbers = example.numbers
     return {
-        "x": [int(v) if v.is_integer() else v for v in X],
-        "y": int(Y),
+        "x": [_plain(v) for v in numbers.x],
+        "y": _plain(numbers.y),
+        "W1": [list(row) for row in numbers.W1],
+        "W2": list(numbers.W2),
+        "b1": None if numbers.b1 is None else list(numbers.b1),
+        "b2": numbers.b2,
         "activation": example.activation,
+        "output_activation": example.output_activation,
         "bias": example.bias,
         "h": example.h,
         "y_hat": example.y_hat,
@@ -274,6 +510,7 @@ def _as_json(example: Example, lr: float, new_loss: float, files: list[str]) -> 
         "grad": example.grad,
         "formula_grad": example.formula_grad,
         "numeric_grad": example.numeric_grad,
+        "delta": example.delta,
         "match": example.match(),
         "step": {"lr": lr, "loss": new_loss},
         "files": files,
@@ -288,28 +525,35 @@ FORMULAS = {
 }
 
 
+def _plain(v: float) -> float | int:
+    """2.0 as 2 (the slide's x and y are whole numbers), anything else as it is."""
+    return int(v) if float(v).is_integer() else v
+
+
 def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> str:
-    act = example.activation
+    act, out_act, numbers = example.activation, example.output_activation, example.numbers
     mark = {True: "✓", False: "✗ DISAGREE"}
+    n_in, n_hidden = len(numbers.x), len(numbers.W2)
     lines = [
         "The backpropagation lecture's worked example, recomputed by chainrule",
         "",
-        f"Network: 2 inputs -> 2 hidden units ({act}) -> 1 output (linear), "
+        f"Network: {n_in} inputs -> {n_hidden} hidden units ({act}) -> 1 output ({out_act}), "
         + ("a bias at every layer" if example.bias else "no bias"),
-        f"  x = {_fmt_list(X)}    y = {Y:g}",
-        f"  W1 = {W1}    (W1[i][j]: from input i to hidden unit j)",
-        f"  W2 = {W2}",
+        f"  x = {_fmt_list(numbers.x)}    y = {numbers.y:g}",
+        f"  W1 = {[list(row) for row in numbers.W1]}    (W1[i][j]: from input i to hidden unit j)",
+        f"  W2 = {[[w] for w in numbers.W2]}",
     ]
     if example.bias:
-        lines.append(f"  b1 = {B1}    b2 = {B2}")
+        lines.append(f"  b1 = {list(numbers.b1)}    b2 = {[numbers.b2]}")
     z_text = "z_j = sum_i x_i W1[i][j]" + (" + b1[j]" if example.bias else "")
+    z2_text = "sum_j h_j W2[j]" + (" + b2" if example.bias else "")
+    y_text = z2_text if out_act == "linear" else f"{out_act}(z2),  z2 = {z2_text}"
     lines += [
         "",
         "Forward pass",
         f"  {z_text},  h_j = {'z_j' if act == 'linear' else act + '(z_j)'}"
         f"    h = {_fmt_list(example.h)}",
-        f"  y_hat = sum_j h_j W2[j]{' + b2' if example.bias else ''}"
-        f"    y_hat = {example.y_hat:.6g}",
+        f"  y_hat = {y_text}    y_hat = {example.y_hat:.6g}",
         f"  L = 1/2 (y_hat - y)^2    L = {example.loss:.6f}",
         "",
         "Backward pass: each gradient from backward(), from the slide's formula, and numerically",
@@ -322,6 +566,8 @@ def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> s
             formula = FORMULAS[name].format(i=i, j=j)
             if act == "linear":  # f' = 1: the slide's own form
                 formula = formula.replace(f" f'(z_{j if name == 'W1' else i})", "")
+            if out_act != "linear":
+                formula = formula.replace("(y_hat - y)", "(y_hat - y) f2'(z2)")
             expected = _get(example.formula_grad[name], index)
             numeric = _get(example.numeric_grad[name], index)
             ok = abs(value - expected) <= 1e-9 and abs(value - numeric) <= 1e-6
@@ -330,6 +576,14 @@ def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> s
                 f"  {label:<9}{value:>13.6f}  {formula:<30}{expected:>11.6f}{numeric:>13.6f}"
                 f"  {mark[ok]}"
             )
+    d_out = "(y_hat - y)" + ("" if out_act == "linear" else " f2'(z2)")
+    d_hidden = "W2[j] delta_out" + ("" if act == "linear" else " f'(z_j)")
+    lines += [
+        "",
+        "Deltas (delta = dL/dz), layer by layer: every gradient above is an activation times a delta",
+        f"  output  delta_out = {d_out} = {example.delta['output'][0]:.6f}",
+        f"  hidden  delta_j = {d_hidden}    delta = {_fmt_list(example.delta['hidden'])}",
+    ]
     lines += [
         "",
         f"One gradient-descent step, w <- w - {lr:g} dL/dw:  L {example.loss:.6f} -> {new_loss:.6f}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -168,3 +169,136 @@ def test_help_documents_the_exit_status(capsys):
         main(["lecture", "--help"])
     text = capsys.readouterr().out
     assert "exit status" in text and "skipped" in text
+
+
+# --------------------------------------------------------------------------------------------
+# The student's own numbers, the deltas and the output activation
+# --------------------------------------------------------------------------------------------
+
+SLIDE_ARGS = ["--x", "2,3", "--y", "1", "--w1=-0.78,0.13;0.85,0.23", "--w2=1.8,0.4"]
+
+
+def test_the_slides_numbers_given_explicitly_give_the_default_result(capsys):
+    default = run_json(capsys, "--no-draw")
+    explicit = run_json(capsys, "--no-draw", *SLIDE_ARGS)
+    assert explicit == default
+    assert explicit["W1"] == [[-0.78, 0.13], [0.85, 0.23]] and explicit["W2"] == [1.8, 0.4]
+
+
+def test_help_shows_the_slides_numbers_as_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["lecture", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in ("default: 2,3", "default: -0.78,0.13;0.85,0.23", "default: 1.8,0.4"):
+        assert shown in text
+
+
+def _by_hand(x, y, W1, W2, b1=None, b2=0.0, f=lambda z: z, f2=lambda z: z):
+    """A forward pass written out independently of nn.lecture."""
+    b1 = b1 or [0.0] * len(W2)
+    z = [sum(x[i] * W1[i][j] for i in range(len(x))) + b1[j] for j in range(len(W2))]
+    h = [f(zj) for zj in z]
+    y_hat = f2(sum(hj * wj for hj, wj in zip(h, W2, strict=True)) + b2)
+    return h, y_hat, 0.5 * (y_hat - y) ** 2
+
+
+def test_a_homework_variant_with_three_inputs_and_three_hidden_units(capsys):
+    result = run_json(
+        capsys,
+        "--no-draw",
+        "--x=1,-2,0.5",
+        "--y=0.25",
+        "--w1=0.1,0.2,0.3;-0.4,0.5,0.6;0.7,-0.8,0.9",
+        "--w2=1,-1,0.5",
+        "--bias=0.1,0.2,0.3;-0.5",
+    )
+    W1 = [[0.1, 0.2, 0.3], [-0.4, 0.5, 0.6], [0.7, -0.8, 0.9]]
+    h, y_hat, loss = _by_hand([1, -2, 0.5], 0.25, W1, [1, -1, 0.5], [0.1, 0.2, 0.3], -0.5)
+    assert result["h"] == pytest.approx(h, abs=1e-12)
+    assert result["y_hat"] == pytest.approx(y_hat, abs=1e-12)
+    assert result["loss"] == pytest.approx(loss, abs=1e-12)
+    assert len(result["grad"]["W1"]) == 3 and len(result["grad"]["W1"][0]) == 3
+    assert result["grad"]["b2"] == [pytest.approx(y_hat - 0.25, abs=1e-12)]
+    assert result["match"] is True
+
+
+def test_w2_may_be_written_as_a_column_as_on_the_slide(capsys):
+    assert run_json(capsys, "--no-draw", "--w2=1.8;0.4") == run_json(capsys, "--no-draw")
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--x=1,2,3"], ["x has 3 values", "W1 is 2x2"]),
+        (["--w2=1,2,3"], ["W2 has 3 weights", "W1 is 2x2"]),
+        (["--w1=1,2,3;4,5,6"], ["W2 has 2 weights", "W1 is 2x3"]),
+        (["--w1=1,2;3"], ["--w1's rows have different lengths (2, 1)"]),
+        (["--bias=1,2,3;0"], ["b1 has 3 values", "W1 is 2x2"]),
+        (["--bias=1,2"], ["--bias '1,2' must be b1 ';' b2"]),
+        (["--w2=1,2;3,4"], ["--w2 is 2x2", "one output"]),
+        (["--x=2,three"], ["--x: 'three' is not a number"]),
+        (["--y=1,2"], ["--y must be 1 number, got 2"]),
+        (["--w1=nan,1;2,3"], ["--w1: 'nan' is not a finite number"]),
+    ],
+)
+def test_numbers_that_do_not_fit_are_a_one_line_error(capsys, args, names):
+    assert main(["lecture", "--no-draw", *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("chainrule lecture: ")
+    for name in names:
+        assert name in line
+
+
+def test_bias_alone_on_another_shape_asks_for_values(capsys):
+    assert main(["lecture", "--no-draw", "--w1=1,2,3;4,5,6", "--w2=1,2,3", "--bias"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "b1 has 2 values but W1 is 2x3" in line
+
+
+def test_json_deltas_are_the_slides_layer_by_layer_errors(capsys):
+    result = run_json(capsys, "--no-draw")
+    # delta_out = y_hat - y; delta_j = W2[j] delta_out (linear units): 1.162, [2.0916, 0.4648]
+    assert result["delta"]["output"] == [pytest.approx(ERROR, abs=1e-12)]
+    assert result["delta"]["hidden"] == pytest.approx([1.8 * ERROR, 0.40 * ERROR], abs=1e-12)
+    assert result["delta"]["hidden"] == pytest.approx([2.0916, 0.4648], abs=1e-12)
+    # every weight gradient is an activation times a delta
+    for i, xi in enumerate([2, 3]):
+        for j, dj in enumerate(result["delta"]["hidden"]):
+            assert result["grad"]["W1"][i][j] == pytest.approx(xi * dj, abs=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["linear", "sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("output_activation", ["linear", "sigmoid", "tanh"])
+def test_deltas_equal_the_engines_dl_dz(activation, output_activation):
+    example, _ = lecture.compute(activation, True, output_activation)
+    assert example.delta["hidden"] == pytest.approx(example.engine_delta["hidden"], abs=1e-12)
+    assert example.delta["output"] == pytest.approx(example.engine_delta["output"], abs=1e-12)
+    assert example.grad["b1"] == pytest.approx(example.delta["hidden"], abs=1e-12)
+    assert example.match()
+
+
+def test_a_wrong_delta_would_be_caught():
+    example, _ = lecture.compute("sigmoid")
+    example.delta["hidden"][1] += 1e-6
+    assert not example.match()
+
+
+def test_sigmoid_output_follows_the_lectures_f2(capsys):
+    result = run_json(capsys, "--no-draw", "--output-activation", "sigmoid")
+    sig = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    h, y_hat, loss = _by_hand([2, 3], 1, [[-0.78, 0.13], [0.85, 0.23]], [1.8, 0.4], f2=sig)
+    assert result["output_activation"] == "sigmoid"
+    assert result["y_hat"] == pytest.approx(y_hat, abs=1e-12)
+    assert result["loss"] == pytest.approx(loss, abs=1e-12)
+    # delta_out = (y_hat - y) sigma'(z2) = (y_hat - y) y_hat (1 - y_hat)
+    assert result["delta"]["output"] == [pytest.approx((y_hat - 1) * y_hat * (1 - y_hat))]
+    assert result["match"] is True
+
+
+def test_the_table_names_f2_when_the_output_is_not_linear(capsys):
+    assert main(["lecture", "--no-draw", "--output-activation", "sigmoid"]) == 0
+    out = capsys.readouterr().out
+    assert "1 output (sigmoid)" in out and "(y_hat - y) f2'(z2) h_0" in out
+    assert "All gradients agree." in out
