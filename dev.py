@@ -6,6 +6,7 @@ Usage (needs only Python 3.10+, nothing installed beforehand)::
     python3 dev.py lecture [args...]   # run `chainrule lecture` (the lecture's worked example)
     python3 dev.py test [pytest args]  # run the whole test suite (pytest --nbmake)
     python3 dev.py bench [args...]     # run benchmarks/run.py (installs the `bench` extra)
+    python3 dev.py notebooks [args...] # open the notebooks in JupyterLab (the `notebooks` extra)
     python3 dev.py setup               # only prepare the environment
 
 Every command first makes sure that
@@ -47,13 +48,23 @@ VENV_PYTHON = VENV_BIN / f"python{EXE}"
 GRAPHVIZ_PURE = "graphviz-pure==0.2.2"
 
 # Which extras each command installs.
-EXTRAS = {"setup": ["dev"], "test": ["dev"], "lecture": [], "bench": ["bench"]}
+EXTRAS = {
+    "setup": ["dev"],
+    "test": ["dev"],
+    "lecture": [],
+    "bench": ["bench"],
+    "notebooks": ["notebooks"],
+}
+# `dev` includes the `notebooks` extra (the tests start JupyterLab), so it satisfies it too.
+IMPLIED_EXTRAS = {"dev": ["notebooks"]}
 
 USAGE = """usage: python3 dev.py COMMAND [args...]
 
   lecture [args...]   run `chainrule lecture` (the lecture's worked example, recomputed and drawn)
   test [pytest args]  run the test suite (pytest --nbmake)
   bench [args...]     run benchmarks/run.py (installs the `bench` extra)
+  notebooks [args...] open the notebooks in JupyterLab (args go to `jupyter lab`,
+                      e.g. --no-browser --port 8899)
   setup               only prepare .venv (install chainrule + dev tools, Graphviz)"""
 
 
@@ -160,6 +171,7 @@ def ensure_installed(extras: list[str]) -> None:
     stamp = read_stamp()
     digest = pyproject_hash()
     have = set(stamp.get("extras", []))
+    have |= {implied for extra in have for implied in IMPLIED_EXTRAS.get(extra, [])}
     up_to_date = stamp.get("pyproject") == digest
     if up_to_date and set(extras) <= have:
         return
@@ -303,6 +315,14 @@ def run_in_venv(cmd: list[str]) -> int:
         raise BootstrapError(f"{cmd[0]} not found; try: python3 dev.py setup") from None
 
 
+def notebooks_command(args: list[str]) -> list:
+    """JupyterLab on notebooks/, from the venv (tests/test_dev_notebooks.py starts the same)."""
+    command = [VENV_PYTHON, "-m", "jupyterlab", f"--notebook-dir={ROOT / 'notebooks'}"]
+    if getattr(os, "geteuid", lambda: -1)() == 0:  # root, e.g. in a container: Jupyter refuses
+        command.append("--allow-root")  # to start as root without this flag
+    return [*command, *args]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE)
@@ -324,6 +344,8 @@ def main(argv: list[str]) -> int:
         return run_in_venv([VENV_BIN / f"chainrule{EXE}", "lecture", *args])
     if command == "test":
         return run_in_venv([VENV_PYTHON, "-m", "pytest", "--nbmake", *args])
+    if command == "notebooks":
+        return run_in_venv(notebooks_command(args))
     # bench
     script = ROOT / "benchmarks" / "run.py"
     if not script.exists():

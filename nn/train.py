@@ -66,11 +66,11 @@ class History:
         if self.loss:
             parts.append(f"loss {self.loss[0]:.3g} → {self.loss[-1]:.3g}")
         if self.accuracy:
-            parts.append(f"accuracy {self.accuracy[-1]:.3g}")
+            parts.append(f"accuracy {round(self.accuracy[-1], 3)}")
         if self.val_loss:
             parts.append(f"val_loss {self.val_loss[-1]:.3g}")
         if self.val_accuracy:
-            parts.append(f"val_accuracy {self.val_accuracy[-1]:.3g}")
+            parts.append(f"val_accuracy {round(self.val_accuracy[-1], 3)}")
         if self.stopped_early:
             why = self.stop_reason
             if why == "patience" and self.best_epoch is not None:

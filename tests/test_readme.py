@@ -1,0 +1,27 @@
+"""The README's REPL session prints what the README shows (run as a doctest)."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _python_blocks(text: str) -> list[str]:
+    """The ```python blocks that hold a REPL session (lines starting with >>>)."""
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    return [block for block in blocks if ">>> " in block]
+
+
+def test_the_readme_repl_session_prints_what_it_shows():
+    blocks = _python_blocks(README.read_text(encoding="utf-8"))
+    assert blocks, "the README has no REPL session"
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    globs: dict = {}
+    for number, block in enumerate(blocks):
+        test = parser.get_doctest(block, globs, f"README block {number}", str(README), 0)
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} README example(s) print something else (above)"
