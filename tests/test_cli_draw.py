@@ -44,7 +44,9 @@ def test_png_from_the_suffix(capsys, tmp_path):
 
 
 def test_dot_from_the_suffix_and_options(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name: None)  # DOT needs no renderer
+    monkeypatch.setattr(
+        render.shutil, "which", lambda name, path=None: None
+    )  # DOT needs no renderer
     target = tmp_path / "sub" / "g.dot"
     status, *_ = run(
         capsys, "x*y", "x=2", "y=5", "-o", str(target), "--view", "gradient", "--edge-derivatives"
@@ -86,7 +88,7 @@ def test_steps_writes_frames(capsys, tmp_path):
 
 
 def test_no_renderer_is_a_clear_error(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: None)
     status, _, err = run(capsys, "x", "x=1", "-o", str(tmp_path / "g.svg"))
     assert status == 1
     assert "apt-get install graphviz" in err and "pip install graphviz-pure" in err

@@ -112,7 +112,7 @@ def test_python_dash_m_autograd_lecture_runs():
 def no_renderer(monkeypatch):
     from autograd.viz import render
 
-    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: None)
 
 
 def test_without_dot_the_json_lists_only_the_dot_files(capsys, tmp_path, no_renderer):

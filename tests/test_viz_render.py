@@ -40,7 +40,7 @@ def svg_texts(svg: str) -> list[str]:
 
 @pytest.fixture
 def no_renderer(monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,17 +112,33 @@ def test_a_renderer_error_carries_its_message():
 
 def test_dot_is_preferred_then_graphviz_pure(monkeypatch):
     found = {"dot": "/usr/bin/dot", "graphviz-pure": "/venv/bin/graphviz-pure"}
-    monkeypatch.setattr(render.shutil, "which", found.get)
+    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: found.get(name))
     assert find_renderer() == "/usr/bin/dot"
     del found["dot"]
     assert find_renderer() == "/venv/bin/graphviz-pure"
+
+
+def test_a_dot_beside_the_running_python_is_found_without_it_on_path(tmp_path, monkeypatch):
+    # an unactivated .venv/bin/chainrule: dev.py linked dot into .venv/bin, which is not on PATH
+    venv_bin, elsewhere = tmp_path / "venv-bin", tmp_path / "empty"
+    venv_bin.mkdir(), elsewhere.mkdir()
+    dot = venv_bin / "dot"
+    dot.write_text("#!/bin/sh\n")
+    dot.chmod(0o755)
+    monkeypatch.setenv("PATH", str(elsewhere))
+    monkeypatch.setattr(render.sys, "executable", str(venv_bin / "python"))
+    assert find_renderer() == str(dot)
+    monkeypatch.setattr(render.sys, "executable", str(elsewhere / "python"))
+    assert find_renderer() is None
 
 
 @needs_renderer
 def test_graphviz_pure_is_run_the_same_way(monkeypatch):
     real_dot = shutil.which("dot") or shutil.which("graphviz-pure")
     monkeypatch.setattr(
-        render.shutil, "which", lambda name: real_dot if name == "graphviz-pure" else None
+        render.shutil,
+        "which",
+        lambda name, path=None: real_dot if name == "graphviz-pure" else None,
     )
     assert svg_texts(draw(neuron()).svg())
 
@@ -192,7 +208,7 @@ def test_a_network_too_large_to_show_in_full_displays_collapsed():
 
 
 def test_a_large_graph_without_neurons_falls_back_at_once(monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name: "/usr/bin/dot")  # never run
+    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: "/usr/bin/dot")  # never run
     x = Value(1.0, label="x")
     y = x
     for _ in range(300):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,11 +45,17 @@ class RenderError(RuntimeError):
 
 
 def find_renderer() -> str | None:
-    """Path of the program that renders DOT here (``dot``, else ``graphviz-pure``), or None."""
-    for name in RENDERERS:
-        path = shutil.which(name)
-        if path:
-            return path
+    """Path of the program that renders DOT here (``dot``, else ``graphviz-pure``), or None.
+
+    Looked up on PATH, then beside the running Python: ``dev.py`` may link ``dot`` into
+    ``.venv/bin``, which is not on PATH when ``.venv/bin/chainrule`` runs without activation.
+    """
+    beside_python = os.path.dirname(sys.executable)  # not resolved: the venv's bin, not /usr/bin
+    for where in (None, beside_python):
+        for name in RENDERERS:
+            path = shutil.which(name, path=where)
+            if path:
+                return path
     return None
 
 
