@@ -47,10 +47,10 @@ VENV_PYTHON = VENV_BIN / f"python{EXE}"
 # Python package finds it.  It renders svg and png (not pdf).
 GRAPHVIZ_PURE = "graphviz-pure==0.2.2"
 
-# Which extras each command installs.
+# Which extras each command installs (the tests of the PyTorch bridge need the `torch` extra).
 EXTRAS = {
-    "setup": ["dev"],
-    "test": ["dev"],
+    "setup": ["dev", "torch"],
+    "test": ["dev", "torch"],
     "lecture": [],
     "bench": ["bench"],
     "notebooks": ["notebooks"],
@@ -65,7 +65,7 @@ USAGE = """usage: python3 dev.py COMMAND [args...]
   bench [args...]     run benchmarks/run.py (installs the `bench` extra)
   notebooks [args...] open the notebooks in JupyterLab (args go to `jupyter lab`,
                       e.g. --no-browser --port 8899)
-  setup               only prepare .venv (install chainrule + dev tools, Graphviz)"""
+  setup               only prepare .venv (install chainrule + dev tools and torch, Graphviz)"""
 
 
 class BootstrapError(Exception):

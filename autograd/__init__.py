@@ -12,7 +12,8 @@ Where things live: ``primitives.py`` (every op with its derivative rule), ``valu
 Value), ``backward.py`` (topological order and the chain rule), ``mode.py`` (no_grad,
 detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``tape.py`` (trace a graph
 once, replay it over a batch with numpy), ``cli.py`` (the ``chainrule`` command), ``viz/``
-(pictures: ``autograd.draw``, loaded on first use so ``import autograd`` never imports graphviz).
+(pictures: ``autograd.draw``, loaded on first use so ``import autograd`` never imports graphviz),
+``pytorch.py`` (``autograd.compare_with_torch``, also loaded on first use: torch is optional).
 """
 
 from .backward import grad, topological_order
@@ -42,6 +43,7 @@ __all__ = [
     "TracingError",
     "draw",
     "draw_dot",
+    "compare_with_torch",
 ]
 
 _LAZY = ("draw", "draw_dot")  # attributes of autograd.viz
@@ -53,4 +55,8 @@ def __getattr__(name: str):
         from . import viz
 
         return getattr(viz, name)
+    if name == "compare_with_torch":  # the bridge to PyTorch; torch itself loads when called
+        from .pytorch import compare_with_torch
+
+        return compare_with_torch
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

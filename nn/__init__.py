@@ -10,7 +10,8 @@ micrograd's shapes (``Neuron``, ``Layer``, ``MLP``) with PyTorch's vocabulary (`
 * ``data.py``: toy data sets, splits and batches;
 * ``train.py``: ``fit`` (eager or traced), ``predict``;
 * ``plot.py``: decision boundaries and loss curves (matplotlib, imported on first use);
-* ``classic.py``: the perceptron rule, Adaline/LMS and the hand-wired XOR network.
+* ``classic.py``: the perceptron rule, Adaline/LMS and the hand-wired XOR network;
+* ``pytorch.py``: ``to_torch``/``MLP.from_torch``, the same network in PyTorch (torch optional).
 
 Note: the import name is ``nn``; this is chainrule's package, not PyTorch's ``torch.nn``.
 """
@@ -44,13 +45,15 @@ __all__ = [
     "Adaline",
     "xor_network",
     "plot",
+    "pytorch",
 ]
 
 
 def __getattr__(name: str) -> ModuleType:
     # matplotlib takes a second to import: load nn.plot only when someone asks for it
-    if name == "plot":
+    # (nn.pytorch imports torch only when its functions run; loading it lazily keeps nn lean)
+    if name in ("plot", "pytorch"):
         import importlib
 
-        return importlib.import_module(".plot", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'nn' has no attribute {name!r}")

@@ -16,11 +16,15 @@ import random
 from collections.abc import Callable, Sequence
 from random import Random
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from autograd import Value
 
 from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, get_activation
 from .module import Module
+
+if TYPE_CHECKING:
+    import torch
 
 INITS = ("micrograd", "xavier", "he", "zeros")
 _INIT_ALIASES = {"uniform": "micrograd", "glorot": "xavier", "kaiming": "he"}
@@ -186,6 +190,12 @@ class Neuron(Module):
     def extra_repr(self) -> str:
         return f"{self.nin}, {self._act_name}" + ("" if self.b is not None else ", bias=False")
 
+    def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
+        """This neuron as torch.nn.Sequential(Linear(nin, 1), activation), same numbers."""
+        from .pytorch import to_torch
+
+        return to_torch(self, dtype)
+
 
 class Layer(Module):
     """nout neurons side by side; returns one Value when nout == 1, else a list (micrograd).
@@ -269,6 +279,12 @@ class Layer(Module):
     def extra_repr(self) -> str:
         bias = "" if self.neurons[0].b is not None else ", bias=False"
         return f"{self.nin} -> {self.nout}, {self._act_name}{bias}"
+
+    def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
+        """This layer as torch.nn.Sequential(Linear(nin, nout), activation), same numbers."""
+        from .pytorch import to_torch
+
+        return to_torch(self, dtype)
 
 
 class MLP(Module):
@@ -362,6 +378,23 @@ class MLP(Module):
 
     def extra_repr(self) -> str:
         return " -> ".join(map(str, self.sizes))
+
+    def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
+        """This MLP as a torch.nn.Sequential of Linear and activation layers, same numbers."""
+        from .pytorch import to_torch
+
+        return to_torch(self, dtype)
+
+    @classmethod
+    def from_torch(cls, module: torch.nn.Sequential) -> MLP:
+        """An MLP from a torch.nn.Sequential of Linear and activation layers, same numbers.
+
+        Each Linear (torch's weight[j][i]: unit j from input i) becomes a Layer, with the
+        activation layer after it (none: linear); anything else is a ValueError naming it.
+        """
+        from .pytorch import from_torch
+
+        return from_torch(cls, module)
 
 
 def _finite(x: object, what: str) -> float:

@@ -3,6 +3,9 @@
 * The ``slow`` marker: selected by default; ``-m "not slow"`` skips those tests.
 * ``CHAINRULE_REQUIRE_RENDERER=1`` (set by ``.ci/run``) turns a test skipped for want of a
   Graphviz renderer into a failure, so CI cannot pass without actually rendering SVG.
+* ``CHAINRULE_REQUIRE_TORCH=1`` (also set by ``.ci/run``) does the same for a test skipped
+  because torch is not installed (``dev.py test`` installs it), so the PyTorch oracle and
+  bridge tests cannot silently drop out of CI.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import pytest
 
 NO_RENDERER = "no Graphviz renderer"  # the skip reason every rendering test uses
+NO_TORCH = "could not import 'torch'"  # pytest.importorskip("torch")'s skip reason
 
 
 def pytest_configure(config):
@@ -29,4 +33,10 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         report.longrepr = (
             f"{item.nodeid}: {NO_RENDERER} on PATH, and CHAINRULE_REQUIRE_RENDERER=1 requires one"
+        )
+    torch_required = os.environ.get("CHAINRULE_REQUIRE_TORCH") == "1"
+    if torch_required and report.skipped and NO_TORCH in str(report.longrepr):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid}: torch is not installed, and CHAINRULE_REQUIRE_TORCH=1 requires it"
         )
