@@ -108,15 +108,18 @@ def test_forward_and_every_gradient_agree_to_1e_12(torch, activation):
         assert nonzero >= model.num_parameters() / 3
 
 
+@pytest.mark.parametrize("output_activation", ["linear", "sigmoid"])
 @pytest.mark.parametrize("bias", [False, True], ids=["slide", "bias"])
 @pytest.mark.parametrize("activation", sorted(lecture.ACTIVATIONS))
-def test_lecture_example_gradients_from_torch_equal_the_slides(torch, activation, bias):
-    model = lecture.build_network(activation, bias)
+def test_lecture_example_gradients_from_torch_equal_the_slides(
+    torch, activation, bias, output_activation
+):
+    example, model = lecture.compute(activation, bias, output_activation)
     net = model.to_torch()
     y_hat = net(torch.tensor(lecture.X, dtype=torch.float64))
     loss = 0.5 * (y_hat[0] - lecture.Y) ** 2
     loss.backward()
-    hidden, output = net[0], net[-1]
+    hidden, output = net[0], [m for m in net if isinstance(m, torch.nn.Linear)][-1]
     from_torch = {  # in the slide's layout: W1[i][j], W2[j][0], b1[j], b2[0]
         "W1": hidden.weight.grad.T.tolist(),
         "W2": output.weight.grad.T.tolist(),
@@ -124,15 +127,12 @@ def test_lecture_example_gradients_from_torch_equal_the_slides(torch, activation
     if bias:
         from_torch["b1"] = hidden.bias.grad.tolist()
         from_torch["b2"] = output.bias.grad.tolist()
-    weights = {
-        name: [[float(v) for v in row] if isinstance(row, list) else float(row) for row in value]
-        for name, value in lecture._map(lecture.parameter_table(model), lambda p: p.data).items()
-    }
-    slide = lecture.slide_gradients(weights, activation)
+    slide = example.formula_grad  # the lecture's hand-derived formulas, evaluated on floats
     assert from_torch.keys() == slide.keys()
     for name in slide:
         np.testing.assert_allclose(from_torch[name], slide[name], rtol=1e-12, atol=1e-15)
-    if (activation, bias) == ("linear", False):  # the numbers on the slide itself
+    assert loss.item() == pytest.approx(example.loss, rel=1e-12)
+    if (activation, bias, output_activation) == ("linear", False, "linear"):  # the slide's own
         assert loss.item() == pytest.approx(0.675122, abs=1e-6)
         np.testing.assert_allclose(from_torch["W1"], [[4.1832, 0.9296], [6.2748, 1.3944]])
         np.testing.assert_allclose(from_torch["W2"], [[1.15038], [1.1039]])
