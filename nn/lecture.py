@@ -361,9 +361,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="linear",
         help="output activation f2 (default: %(default)s)",
     )
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate of the step shown")
     parser.add_argument(
-        "--out", type=Path, default=Path("lecture-output"), help="folder for the graph files"
+        "--lr",
+        type=float,
+        default=0.1,
+        help="learning rate of the step shown (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("lecture-output"),
+        help="folder for the graph files (default: %(default)s)",
     )
     parser.add_argument("--no-draw", action="store_true", help="write no graph files")
     parser.add_argument("--json", action="store_true", help="print one JSON object, nothing else")

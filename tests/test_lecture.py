@@ -193,6 +193,14 @@ def test_help_shows_the_slides_numbers_as_defaults(capsys):
         assert shown in text
 
 
+def test_help_shows_every_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["lecture", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in ("(default: 0.1)", "(default: lecture-output)", "activation f (default: linear)"):
+        assert shown in text
+
+
 def _by_hand(x, y, W1, W2, b1=None, b2=0.0, f=lambda z: z, f2=lambda z: z):
     """A forward pass written out independently of nn.lecture."""
     b1 = b1 or [0.0] * len(W2)
