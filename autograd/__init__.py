@@ -17,6 +17,7 @@ once, replay it over a batch with numpy), ``cli.py`` (the ``chainrule`` command)
 """
 
 from .backward import grad, topological_order
+from .collector import relaxed_gc
 from .gradcheck import GradcheckError, gradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .primitives import PRIMITIVES, Primitive
@@ -34,6 +35,7 @@ __all__ = [
     "enable_grad",
     "is_grad_enabled",
     "detect_anomaly",
+    "relaxed_gc",
     "gradcheck",
     "GradcheckError",
     "Primitive",
