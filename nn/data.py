@@ -4,6 +4,8 @@ Generators return numpy arrays ``X`` (samples x features) and ``y`` (labels 0, 1
 or real targets for regression), are seeded (the same ``seed`` gives the same data) and need
 no scikit-learn.  ``signed`` turns 0/1 labels into micrograd's -1/+1, ``one_hot`` into rows.
 
+``digits`` is a real data set bundled with the package: the 1,797 8x8 handwritten digits.
+
 ``split`` makes train/validation/test sets; ``Batches`` walks a training set in batches of
 ``batch_size`` (None: the whole set, batch gradient descent; 1: stochastic; k: mini-batch),
 reshuffled every epoch from its seed.
@@ -11,8 +13,11 @@ reshuffled every epoch from its seed.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import numbers
 from collections.abc import Iterator
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -129,6 +134,29 @@ def noisy_line(
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1, 1, size=n)
     return x[:, None], slope * x + intercept + rng.normal(scale=noise, size=n)
+
+
+# The UCI "Optical Recognition of Handwritten Digits" test set (Alpaydin & Kaynak, 1998; CC BY
+# 4.0), as scikit-learn ships it: one row per image, 64 pixels (0..16, row by row), then the
+# digit.  The digest catches a damaged or truncated copy before it is parsed.
+DIGITS_FILE = Path(__file__).resolve().parent / "datasets" / "digits.csv.gz"
+DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+
+
+def digits(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 handwritten digits: X (1797 x 64 pixels of 8x8 images), y (the digit, 0..9).
+
+    ``scale=True`` divides the pixels (0..16) by 16, so inputs lie in [0, 1].  Bundled with
+    chainrule (57 KB), so no download and no scikit-learn.  ``X[k].reshape(8, 8)`` is image k.
+    """
+    raw = DIGITS_FILE.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != DIGITS_SHA256:
+        raise ValueError(
+            f"{DIGITS_FILE} is damaged (its SHA-256 is not the bundled file's); reinstall chainrule"
+        )
+    table = np.loadtxt(gzip.decompress(raw).decode("ascii").splitlines(), delimiter=",")
+    X, y = table[:, :64], table[:, 64].astype(int)
+    return (X / 16.0 if scale else X), y
 
 
 def signed(y: ArrayLike) -> np.ndarray:

@@ -117,3 +117,25 @@ def test_batch_size_may_be_a_numpy_int_but_not_a_bool_or_float():
     for bad in (True, 2.0, 0):
         with pytest.raises(ValueError, match="batch_size must be None or a positive int"):
             data.Batches(X, y, bad)
+
+
+# ---- digits: the bundled real data set ------------------------------------------------------
+
+
+def test_digits_are_the_1797_eight_by_eight_images_of_ten_classes():
+    X, y = data.digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,)
+    assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    assert X.min() == 0.0 and X.max() == 1.0
+    raw, labels = data.digits(scale=False)
+    assert np.array_equal(raw, X * 16) and np.array_equal(labels, y)
+    # the first image is a 0: its top row, in pixel units 0..16
+    assert raw[0].reshape(8, 8)[0].tolist() == [0, 0, 5, 13, 9, 1, 0, 0] and y[0] == 0
+
+
+def test_a_damaged_digits_file_is_named_not_parsed(tmp_path, monkeypatch):
+    damaged = tmp_path / "digits.csv.gz"
+    damaged.write_bytes(data.DIGITS_FILE.read_bytes()[:-100])
+    monkeypatch.setattr(data, "DIGITS_FILE", damaged)
+    with pytest.raises(ValueError, match="digits.csv.gz is damaged.*reinstall chainrule"):
+        data.digits()
