@@ -11,9 +11,11 @@ one environment.
 Where things live: ``primitives.py`` (every op with its derivative rule), ``value.py`` (the
 Value), ``backward.py`` (topological order and the chain rule), ``mode.py`` (no_grad,
 detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``tape.py`` (trace a graph
-once, replay it over a batch with numpy), ``cli.py`` (the ``chainrule`` command), ``viz/``
-(pictures: ``autograd.draw``, loaded on first use so ``import autograd`` never imports graphviz),
-``pytorch.py`` (``autograd.compare_with_torch``, also loaded on first use: torch is optional).
+once, replay it over a batch with numpy), ``viz/`` (pictures: ``autograd.draw``, loaded on
+first use so ``import autograd`` never imports graphviz), ``pytorch.py``
+(``autograd.compare_with_torch``, also loaded on first use: torch is optional).  The engine
+never imports ``nn``: the ``chainrule`` command line lives in ``nn/cli.py``, where both are
+visible.
 """
 
 from .backward import grad, topological_order
@@ -23,6 +25,7 @@ from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .primitives import PRIMITIVES, Primitive
 from .tape import Tape, TracingError, trace
 from .value import Constant, Value
+from .viz import jupyter as _jupyter  # noqa: F401  (gives Value its inline picture in notebooks)
 
 __version__ = "0.1.0"
 

@@ -229,7 +229,14 @@ def _seed(grad, create_graph: bool):
 
 
 def backward(root: Value, grad=1.0, create_graph: bool = False) -> None:
-    """Add d(root)/d(node) * grad to the ``.grad`` of every node root depends on."""
+    """Backpropagate from root: add d(root)/d(node) * grad to every node's ``.grad``.
+
+    Also the method ``root.backward()`` (attached below).  Gradients accumulate across calls,
+    as in micrograd and PyTorch: call ``zero_grad()`` (or set ``.grad = 0.0``) between steps.
+    With ``create_graph=True`` every ``.grad`` is a Value, so gradients can themselves be
+    differentiated (second, third derivatives).  The topological sort uses an explicit stack,
+    so a chain of a million ops is fine.
+    """
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value, got {type(root).__name__}")
     cleared = _run_pass([root], [_seed(grad, create_graph)], create_graph)
@@ -237,6 +244,9 @@ def backward(root: Value, grad=1.0, create_graph: bool = False) -> None:
     # as it is (rather than 0.0 + new, which under create_graph would add a graph node).
     for node, old in zip(cleared.nodes, cleared.saved, strict=True):
         node.grad = old + node.grad
+
+
+Value.backward = backward  # micrograd's method: y.backward() is this function
 
 
 def backpropagate(roots: Sequence[Value], seeds: Sequence, create_graph: bool = False) -> dict:

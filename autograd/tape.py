@@ -37,7 +37,6 @@ are refused too.  What tracing cannot see: a parameter's number copied into the 
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -45,61 +44,7 @@ import numpy as np
 from . import primitives as P
 from .backward import topological_order
 from .mode import enable_grad, state
-from .value import Constant, Value
-
-
-class TracingError(RuntimeError):
-    """fn cannot be traced: its graph depends on the data flowing through it."""
-
-
-_DATA = Value.data  # the slot behind Value.data, read directly by TracedValue's property
-
-
-def _read_traced_data(value: TracedValue) -> float:
-    # The engine's own modules read the number to record the graph; anyone else would be
-    # making the graph depend on this one example (a branch, a number copied into a Value).
-    caller = sys._getframe(1).f_globals.get("__name__", "")
-    if caller == "autograd" or caller.startswith("autograd."):
-        return _DATA.__get__(value)
-    raise TracingError(
-        "fn reads .data of a Value computed from its inputs while being traced: the tape "
-        "would freeze that one example's number (a branch on it, or a copy in a new Value). "
-        "Write it with the engine's ops (relu, step, abs, ...) or use the eager engine"
-    )
-
-
-class TracedValue(Value):
-    """A Value computed from ``trace``'s placeholder inputs while ``fn`` is being recorded.
-
-    Its number is only an example: on the tape it stands for a whole batch.  So reading it
-    from outside the engine (``.data``, ``float(x)``, ``x == 1``) raises ``TracingError``;
-    comparing it with another Value (``x == y``) stays identity, as for every Value.
-    """
-
-    __slots__ = ()
-    data = property(_read_traced_data, _DATA.__set__)
-    __hash__ = Value.__hash__
-
-    def __float__(self) -> float:
-        raise TracingError(
-            "float() of a Value computed from the inputs while tracing: the tape would freeze "
-            "that one example's number; use the eager engine"
-        )
-
-    def __eq__(self, other):
-        if isinstance(other, Value):
-            return NotImplemented  # identity, as for every Value
-        raise TracingError(
-            f"comparing a Value computed from the inputs with {other!r} while tracing: the "
-            "result would depend on the data; use the eager engine"
-        )
-
-
-def mark_if_traced(out: Value) -> None:
-    """While tracing: a Value computed from a TracedValue is a TracedValue."""
-    if type(out._a) is TracedValue or type(out._b) is TracedValue:
-        out.__class__ = TracedValue
-
+from .value import Constant, TracedValue, TracingError, Value
 
 _SUM = "sum"  # the fused n-ary addition
 

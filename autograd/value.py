@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -120,25 +121,15 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
-    def _repr_svg_(self) -> str | None:
-        """Jupyter shows a Value as the picture of its graph (None: fall back to repr)."""
-        from .viz.jupyter import repr_svg  # only notebooks pay for the drawing code
-
-        return repr_svg(self)
+    # _repr_svg_(): Jupyter shows a Value as the picture of its graph.  Attached by
+    # viz/jupyter.py (the drawing code builds on the engine, never the other way round).
 
     # ---- gradients ---------------------------------------------------------------------------
 
-    def backward(self, grad=1.0, create_graph: bool = False) -> None:
-        """Backpropagate from this Value: add d(self)/d(node) * grad to every node's ``.grad``.
-
-        Gradients accumulate across calls, as in micrograd and PyTorch: call ``zero_grad()``
-        (or set ``.grad = 0.0``) between steps.  With ``create_graph=True`` every ``.grad`` is a
-        Value, so gradients can themselves be differentiated (second, third derivatives).
-        The topological sort uses an explicit stack, so a chain of a million ops is fine.
-        """
-        from .backward import backward
-
-        backward(self, grad, create_graph=create_graph)
+    # backward(grad=1.0, create_graph=False): micrograd's method, the function
+    # ``autograd.backward.backward`` itself.  backward.py attaches it: it builds on this module,
+    # so this one cannot import it (the modules read bottom-up).
+    backward: Callable[..., None]
 
     # ---- arithmetic (the operators are built by _operator, below the class) ------------------
 
@@ -237,11 +228,59 @@ class Constant(Value):
     __slots__ = ()
 
 
+_DATA = Value.__dict__["data"]  # the slot behind .data, also under TracedValue's property
+_slot_data = _DATA.__get__  # the engine's way to read a Value's number, traced or not
+
+
+class TracingError(RuntimeError):
+    """fn cannot be traced: its graph depends on the data flowing through it."""
+
+
+def _refuse_traced_data(value: TracedValue) -> float:
+    # The engine reads the number through _slot_data; anyone reading .data would be making
+    # the graph depend on this one example (a branch on it, a number copied into a Value).
+    raise TracingError(
+        "fn reads .data of a Value computed from its inputs while being traced: the tape "
+        "would freeze that one example's number (a branch on it, or a copy in a new Value). "
+        "Write it with the engine's ops (relu, step, abs, ...) or use the eager engine"
+    )
+
+
+class TracedValue(Value):
+    """A Value computed from ``trace``'s placeholder inputs while ``fn`` is being recorded.
+
+    Its number is only an example: on the tape it stands for a whole batch.  So reading it
+    (``.data``, ``float(x)``, ``x == 1``) raises ``TracingError``; the engine reads it through
+    ``_slot_data``.  Comparing it with another Value (``x == y``) stays identity, as for every
+    Value.
+    """
+
+    __slots__ = ()
+    data = property(_refuse_traced_data, _DATA.__set__)
+    __hash__ = Value.__hash__
+
+    def __repr__(self) -> str:  # the example's number, as for any Value
+        label = f", label={self.label!r}" if self.label else ""
+        return f"TracedValue(data={_slot_data(self)!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        raise TracingError(
+            "float() of a Value computed from the inputs while tracing: the tape would freeze "
+            "that one example's number; use the eager engine"
+        )
+
+    def __eq__(self, other):
+        if isinstance(other, Value):
+            return NotImplemented  # identity, as for every Value
+        raise TracingError(
+            f"comparing a Value computed from the inputs with {other!r} while tracing: the "
+            "result would depend on the data; use the eager engine"
+        )
+
+
 def _number(x) -> float | None:
     """The number to compare with (None for something that is not a real number)."""
     if state.tracing:
-        from .tape import TracingError
-
         raise TracingError(
             "comparing Values while tracing: the graph would depend on the data; "
             "use the eager engine for fn"
@@ -260,6 +299,8 @@ _new = object.__new__
 
 def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
     """Run prim's forward on the operands' data and record the result in the graph."""
+    if state.checks:  # no_grad, detect_anomaly or tracing is on: the general path
+        return _compute_in_mode(prim, a, b)
     try:
         data = prim.forward(a.data) if b is None else prim.forward(a.data, b.data)
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
@@ -271,25 +312,33 @@ def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
     out._prim = prim
     out._a = a
     out._b = b
-    if state.checks:  # no_grad, detect_anomaly or tracing is on
-        _apply_modes(out)
     return out
 
 
-def _apply_modes(out: Value) -> None:
-    """tracing: mark what depends on the inputs; detect_anomaly: refuse a NaN or infinity;
-    no_grad: forget how `out` was made."""
-    if state.tracing:
-        from .tape import mark_if_traced  # only traces pay for the import
-
-        mark_if_traced(out)
-    if state.anomaly and not math.isfinite(out.data):
+def _compute_in_mode(prim: Primitive, a: Value, b: Value | None) -> Value:
+    """_compute while a mode is on.  tracing: what depends on a traced Value is traced;
+    detect_anomaly: refuse a NaN or infinity; no_grad: forget how the result was made."""
+    x = _slot_data(a)  # the slot itself: a TracedValue's .data is guarded against user code
+    y = None if b is None else _slot_data(b)
+    try:
+        data = prim.forward(x) if b is None else prim.forward(x, y)
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise _forward_error(prim, (a,) if b is None else (a, b), exc) from None
+    traced = state.tracing and (type(a) is TracedValue or type(b) is TracedValue)
+    out = _new(TracedValue if traced else Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._prim = prim
+    out._a = a
+    out._b = b
+    if state.anomaly and not math.isfinite(data):
         raise FloatingPointError(
-            f"detect_anomaly: {describe_call(out._prim, out.parents)} produced {out.data} "
-            "in forward"
+            f"detect_anomaly: {describe_call(prim, out.parents)} produced {data} in forward"
         )
     if not state.grad_enabled:
         out._prim = out._a = out._b = None
+    return out
 
 
 def _constant(x) -> Constant | None:
@@ -346,7 +395,8 @@ _MATH_MESSAGES = {"math domain error": "outside the domain"}
 
 def describe_operand(v: Value) -> str:
     """`x=-2.0` for a labelled Value, `-2.0` otherwise."""
-    return f"{v.label}={v.data!r}" if v.label else repr(v.data)
+    data = _slot_data(v)  # also for a TracedValue: an error message may show its example
+    return f"{v.label}={data!r}" if v.label else repr(data)
 
 
 def describe_call(prim: Primitive, operands) -> str:

@@ -11,7 +11,9 @@ micrograd's shapes (``Neuron``, ``Layer``, ``MLP``) with PyTorch's vocabulary (`
 * ``train.py``: ``fit`` (eager or traced), ``predict``;
 * ``plot.py``: decision boundaries and loss curves (matplotlib, imported on first use);
 * ``classic.py``: the perceptron rule, Adaline/LMS and the hand-wired XOR network;
-* ``pytorch.py``: ``to_torch``/``MLP.from_torch``, the same network in PyTorch (torch optional).
+* ``pytorch.py``: ``to_torch``/``MLP.from_torch``, the same network in PyTorch (torch optional);
+* ``lecture.py`` and ``cli.py``: the ``chainrule`` command line (``python -m nn``), here
+  because it sees both packages (``autograd`` never imports ``nn``).
 
 Note: the import name is ``nn``; this is chainrule's package, not PyTorch's ``torch.nn``.
 """

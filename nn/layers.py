@@ -116,6 +116,8 @@ class Neuron(Module):
     ValueError unless they agree (``"relu"`` with True, ``"linear"`` with False).
     """
 
+    drawn_as = "neuron"  # pictures cluster (or collapse) the nodes between w, b and the output
+
     def __init__(
         self,
         nin: int,
@@ -182,10 +184,8 @@ class Neuron(Module):
         else:
             products = [wi * xi for wi, xi in zip(self.w, x, strict=True)]
             act = sum(products[1:], products[0])
-        out = self._act(act)
-        if self._name:
-            out.label = self._name  # a drawing can collapse this neuron into one node
-        return out
+        # labelled with the neuron's name: a drawing can cluster or collapse this neuron
+        return self.label_output(self._act(act))
 
     def extra_repr(self) -> str:
         return f"{self.nin}, {self._act_name}" + ("" if self.b is not None else ", bias=False")
@@ -205,6 +205,7 @@ class Layer(Module):
     """
 
     _repr_children = False
+    drawn_as = "layer"  # pictures draw a cluster around its neurons
 
     def __init__(
         self,

@@ -5,7 +5,9 @@ were set: a ``Value`` (or a list of Values) is a parameter, a ``Module`` (or a l
 is a submodule; attributes whose names start with ``_`` are private and skipped.  That gives
 stable dotted names (``layers.0.neurons.1.w.0``) without registration calls; ``relabel()``
 (called at the end of every built-in ``__init__``) sets each parameter's ``.label`` to its
-dotted name, so pictures of the graph read like the model.
+dotted name, so pictures of the graph read like the model.  Those labels are the drawing code's
+label types (``autograd.viz.groups``): they tell a picture which leaves are parameters and, for
+modules with ``drawn_as = "neuron"`` or ``"layer"``, which nodes form a neuron and a layer.
 
 Saving is JSON (``{name: float}`` plus the architecture), written to a temporary file and renamed
 so a crash never leaves half a file; loading validates everything before changing anything, and
@@ -23,6 +25,7 @@ from typing import NamedTuple
 
 from autograd import Value
 from autograd.files import write_atomically
+from autograd.viz.groups import NeuronLabel, ParameterLabel
 
 FILE_FORMAT = "chainrule.nn/1"
 
@@ -39,6 +42,11 @@ class Module:
 
     _name: str = ""  # this module's dotted name inside its root model ("" for the root)
     _repr_children: bool = True  # list submodules in repr (a Layer shows its shape instead)
+    # How pictures group this module's nodes: "neuron" (a cluster, or one node with
+    # collapse="neuron"; label its output with output_label), "layer" (a cluster around the
+    # neurons inside it) or None.
+    drawn_as: str | None = None
+    _output_label: str = ""  # set by relabel(): the label for this module's output Value
 
     # ---- structure -------------------------------------------------------------------------
 
@@ -145,11 +153,25 @@ class Module:
         """Give every submodule its dotted name and every parameter's ``.label`` its name.
 
         The built-in modules call this at the end of ``__init__``; a custom Module should too.
+        The labels are ``autograd.viz.groups`` label types, so pictures find the parameters,
+        and each ``drawn_as = "neuron"`` module's output label names its layer.
         """
-        for name, module in self.named_modules():
+        modules = list(self.named_modules())
+        layers = [name for name, m in modules if name and m.drawn_as == "layer"]
+        for name, module in modules:
             module._name = name
+            module._output_label = name
+            if name and module.drawn_as == "neuron":
+                inside = [layer for layer in layers if name.startswith(layer + ".")]
+                module._output_label = NeuronLabel(name, max(inside, key=len, default=None))
         for name, p in self.named_parameters():
-            p.label = name
+            p.label = ParameterLabel(name)
+
+    def label_output(self, out: Value) -> Value:
+        """Label a Value this module computed with the module's name (pictures group by it)."""
+        if self._output_label:
+            out.label = self._output_label
+        return out
 
     # ---- state ------------------------------------------------------------------------------
 

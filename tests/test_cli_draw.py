@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from autograd.cli import main
-from autograd.viz import expr, find_renderer, render
+from autograd.viz import expr, find_renderer, renderer
+from nn.cli import main
 
 needs_renderer = pytest.mark.skipif(find_renderer() is None, reason="no Graphviz renderer")
 
@@ -45,7 +45,7 @@ def test_png_from_the_suffix(capsys, tmp_path):
 
 def test_dot_from_the_suffix_and_options(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(
-        render.shutil, "which", lambda name, path=None: None
+        renderer.shutil, "which", lambda name, path=None: None
     )  # DOT needs no renderer
     target = tmp_path / "sub" / "g.dot"
     status, *_ = run(
@@ -88,7 +88,7 @@ def test_steps_writes_frames(capsys, tmp_path):
 
 
 def test_no_renderer_is_a_clear_error(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: None)
+    monkeypatch.setattr(renderer.shutil, "which", lambda name, path=None: None)
     status, _, err = run(capsys, "x", "x=1", "-o", str(tmp_path / "g.svg"))
     assert status == 1
     assert "apt-get install graphviz" in err and "pip install graphviz-pure" in err
@@ -113,7 +113,7 @@ def test_domain_errors_are_reported(capsys):
 
 def test_python_dash_m_autograd_draw_runs():
     done = subprocess.run(
-        [sys.executable, "-m", "autograd", "draw", "a*b", "a=2", "b=3"],
+        [sys.executable, "-m", "nn", "draw", "a*b", "a=2", "b=3"],
         capture_output=True,
         text=True,
     )

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from autograd.cli import main
 from nn import lecture
+from nn.cli import main
 
 # The slide's values, worked out by hand from x = [2, 3], y = 1, W1, W2.
 H = [2 * -0.78 + 3 * 0.85, 2 * 0.13 + 3 * 0.23]  # [0.99, 0.95]
@@ -95,7 +95,7 @@ def test_graph_files_are_written(capsys, tmp_path):
 
 def test_python_dash_m_autograd_lecture_runs():
     done = subprocess.run(
-        [sys.executable, "-m", "autograd", "lecture", "--json", "--no-draw"],
+        [sys.executable, "-m", "nn", "lecture", "--json", "--no-draw"],
         capture_output=True,
         text=True,
         check=True,
@@ -110,9 +110,9 @@ def test_python_dash_m_autograd_lecture_runs():
 
 @pytest.fixture
 def no_renderer(monkeypatch):
-    from autograd.viz import render
+    from autograd.viz import renderer
 
-    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: None)
+    monkeypatch.setattr(renderer.shutil, "which", lambda name, path=None: None)
 
 
 def test_without_dot_the_json_lists_only_the_dot_files(capsys, tmp_path, no_renderer):
@@ -142,7 +142,7 @@ def test_without_dot_on_path_the_command_runs_end_to_end(tmp_path):
     (bin_dir / "python").symlink_to(sys.executable)
     out = tmp_path / "graphs"
     done = subprocess.run(
-        [sys.executable, "-m", "autograd", "lecture", "--json", "--out", str(out)],
+        [sys.executable, "-m", "nn", "lecture", "--json", "--out", str(out)],
         capture_output=True,
         text=True,
         env={**os.environ, "PATH": str(bin_dir)},

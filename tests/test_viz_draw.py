@@ -7,6 +7,7 @@ test_viz_render.py.
 
 from __future__ import annotations
 
+import pickle
 import re
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 import autograd
 import nn
 from autograd import Constant, Value
-from autograd.viz import Drawing, GraphTooLargeError, draw, draw_dot, style
+from autograd.viz import Drawing, GraphTooLargeError, draw, draw_dot, groups, style
 
 
 def neuron():
@@ -330,6 +331,72 @@ def test_big_mlp_is_refused_with_a_hint_and_drawn_collapsed():
     source = draw(loss, collapse="neuron", model=model).source
     assert source.count("<B>neurons.") == 33
     assert len(re.findall(r"\tv\d+op \[", source)) < 10
+
+
+class _Unit(nn.Module):
+    """A neuron whose attributes are not called w and b: drawings must not care."""
+
+    drawn_as = "neuron"
+
+    def __init__(self, nin: int, j: int) -> None:
+        self.weights = [Value(0.1 * (i + 1) * (-1) ** j) for i in range(nin)]
+        self.bias = Value(0.2)
+
+    def __call__(self, x):
+        act = sum((wi * xi for wi, xi in zip(self.weights, x, strict=True)), self.bias)
+        return self.label_output(act.tanh())
+
+
+class _Block(nn.Module):
+    drawn_as = "layer"
+
+    def __init__(self, nin: int, nout: int) -> None:
+        self.units = [_Unit(nin, j) for j in range(nout)]
+
+    def __call__(self, x):
+        return [u(x) for u in self.units]
+
+
+class _Net(nn.Module):
+    def __init__(self) -> None:
+        self.blocks = [_Block(2, 3), _Block(3, 1)]
+        self.relabel()
+
+    def __call__(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x[0]
+
+
+def test_clusters_come_from_the_model_not_its_attribute_names():
+    net = _Net()
+    loss = (net([Value(2.0, label="x0"), Value(-1.0, label="x1")]) - 1.0) ** 2
+    loss.backward()
+    for source in (draw(loss).source, draw(loss, model=net).source):
+        assert len(re.findall(r"subgraph (cluster_\d+) \{", source)) == 2  # layers
+        assert len(re.findall(r"subgraph (cluster_n\d+) \{", source)) == 4  # neurons
+        assert ">blocks.0<" in source and source.count(">units.0<") == 2
+        assert source.count("<B>out</B>") == 4 and source.count("<B>weights.0</B>") == 4
+        param_width = style.KINDS[style.PARAMETER][2]
+        biases = [line for line in source.splitlines() if "<B>bias</B>" in line]
+        assert len(biases) == 4
+        assert all(f'BORDER="{param_width}"' in table_attrs(line) for line in biases)
+    collapsed = draw(loss, collapse="neuron").source
+    assert collapsed.count("<B>units.") == 4 and "<B>weights.0</B>" not in collapsed
+
+
+def test_a_network_labels_its_parameters_and_neurons_for_the_drawings():
+    model = nn.MLP(2, [2, 1], seed=0)
+    out = model([1.0, 2.0])
+    assert isinstance(model.layers[0].neurons[1].w[0].label, groups.ParameterLabel)
+    assert isinstance(out.label, groups.NeuronLabel)
+    assert out.label == "layers.1.neurons.0" and out.label.layer == "layers.1"
+    assert out.label.short == "neurons.0" and repr(out.label) == "'layers.1.neurons.0'"
+    assert pickle.loads(pickle.dumps(out.label)).layer == "layers.1"
+    # a root Layer is no layer cluster of its own: its neurons have no layer
+    assert nn.Layer(2, 2, seed=0)([1.0, 2.0])[0].label.layer is None
+    with pytest.raises(ValueError, match="not inside its layer"):
+        groups.NeuronLabel("a.b", layer="c")
 
 
 def test_max_nodes_counts_values_and_ops():

@@ -17,6 +17,7 @@ from autograd.viz import (
     find_renderer,
     jupyter,
     render,
+    renderer,
     save,
     write_graph,
 )
@@ -40,7 +41,7 @@ def svg_texts(svg: str) -> list[str]:
 
 @pytest.fixture
 def no_renderer(monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: None)
+    monkeypatch.setattr(renderer.shutil, "which", lambda name, path=None: None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def test_a_renderer_error_carries_its_message():
 
 def test_dot_is_preferred_then_graphviz_pure(monkeypatch):
     found = {"dot": "/usr/bin/dot", "graphviz-pure": "/venv/bin/graphviz-pure"}
-    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: found.get(name))
+    monkeypatch.setattr(renderer.shutil, "which", lambda name, path=None: found.get(name))
     assert find_renderer() == "/usr/bin/dot"
     del found["dot"]
     assert find_renderer() == "/venv/bin/graphviz-pure"
@@ -126,9 +127,9 @@ def test_a_dot_beside_the_running_python_is_found_without_it_on_path(tmp_path, m
     dot.write_text("#!/bin/sh\n")
     dot.chmod(0o755)
     monkeypatch.setenv("PATH", str(elsewhere))
-    monkeypatch.setattr(render.sys, "executable", str(venv_bin / "python"))
+    monkeypatch.setattr(renderer.sys, "executable", str(venv_bin / "python"))
     assert find_renderer() == str(dot)
-    monkeypatch.setattr(render.sys, "executable", str(elsewhere / "python"))
+    monkeypatch.setattr(renderer.sys, "executable", str(elsewhere / "python"))
     assert find_renderer() is None
 
 
@@ -136,7 +137,7 @@ def test_a_dot_beside_the_running_python_is_found_without_it_on_path(tmp_path, m
 def test_graphviz_pure_is_run_the_same_way(monkeypatch):
     real_dot = shutil.which("dot") or shutil.which("graphviz-pure")
     monkeypatch.setattr(
-        render.shutil,
+        renderer.shutil,
         "which",
         lambda name, path=None: real_dot if name == "graphviz-pure" else None,
     )
@@ -208,7 +209,9 @@ def test_a_network_too_large_to_show_in_full_displays_collapsed():
 
 
 def test_a_large_graph_without_neurons_falls_back_at_once(monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: "/usr/bin/dot")  # never run
+    monkeypatch.setattr(
+        renderer.shutil, "which", lambda name, path=None: "/usr/bin/dot"
+    )  # never run
     x = Value(1.0, label="x")
     y = x
     for _ in range(300):

@@ -133,9 +133,9 @@ def test_render_steps_writes_one_frame_per_step_plus_the_forward_one(tmp_path):
 
 
 def test_render_steps_as_dot_needs_no_renderer(tmp_path, monkeypatch):
-    from autograd.viz import render
+    from autograd.viz import renderer
 
-    monkeypatch.setattr(render.shutil, "which", lambda name, path=None: None)
+    monkeypatch.setattr(renderer.shutil, "which", lambda name, path=None: None)
     x = Value(2.0, label="x")
     paths = render_steps(x * x, tmp_path, fmt="dot")
     assert len(paths) == 3 and all(p.suffix == ".dot" for p in paths)

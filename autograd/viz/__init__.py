@@ -3,9 +3,10 @@
 Only reads a graph (``data``, ``grad``, ``op``, ``parents``, ``label``); the engine never
 imports this package.  Modules: ``dot`` (``draw``: the Digraph), ``style`` (colours, shapes,
 legend), ``escape`` (safe label text), ``chain`` (local derivatives and chain-rule terms),
-``collapse`` (nn parameters, neuron and layer clusters, collapsed neurons), ``steps``
-(step-through backward), ``render`` (finding ``dot`` or ``graphviz-pure``, writing files:
-``render.write_graph``), ``jupyter`` (inline SVG), ``expr`` and ``command`` (``chainrule draw``).
+``groups`` (the label types through which a model marks its parameters and neurons),
+``collapse`` (parameters, neuron and layer clusters, collapsed neurons), ``steps``
+(step-through backward), ``renderer`` (finding and running ``dot`` or ``graphviz-pure``),
+``render`` (writing files: ``render.write_graph``), ``jupyter`` (inline SVG), ``expr`` and ``command`` (``chainrule draw``).
 The names below load their module on first use, so importing this package (or running an
 unrelated ``chainrule`` command) does not import graphviz.
 """

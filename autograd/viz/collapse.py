@@ -1,35 +1,30 @@
-"""Networks from ``nn``: which leaves are parameters, which nodes make up each neuron, collapsing.
+"""Networks: which leaves are parameters, which nodes make up each neuron, collapsing.
 
-``nn`` labels every parameter with its dotted name (``layers.0.neurons.1.w.0``) and every
-neuron's output with the neuron's name (``layers.0.neurons.1``).  From those labels (or from a
-model's ``named_parameters()``/``named_modules()`` when one is given) this module finds, for
-each neuron output, the neuron's *internal* nodes: the ones between its parameters and its
-output (``w_i * x_i``, the running sum, the activation).  A drawing puts them in a cluster per
-neuron inside a cluster per layer, or, with ``collapse="neuron"``, hides them and draws the
-neuron as one node fed by its inputs.
+A model marks its parameters and its neurons' outputs with the label types of ``groups.py``
+(``nn`` does); ``model=`` (its ``named_parameters()``) or ``params=`` can name the parameters
+instead.  From those this module finds, for each neuron output, the neuron's *internal* nodes:
+the ones between its parameters and its output (``w_i * x_i``, the running sum, the
+activation).  A drawing puts them in a cluster per neuron inside a cluster per layer, or, with
+``collapse="neuron"``, hides them and draws the neuron as one node fed by its inputs.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..value import Constant, Value
-
-# nn's names, recognised when no model is given
-_PARAMETER_NAME = re.compile(r"^(?:.+\.)?w\.\d+$|^.+\.b$")
-_NEURON_NAME = re.compile(r"^(?:.+\.)?neurons\.\d+$")
+from .groups import NeuronLabel, ParameterLabel
 
 
 @dataclass
 class Structure:
-    """What the nn labels say about a graph: parameters, neuron clusters, collapsed neurons."""
+    """What a model's labels say about a graph: parameters, neuron clusters, collapsed neurons."""
 
     params: set[Value] = field(default_factory=set)
     names: dict[Value, str] = field(default_factory=dict)  # parameter -> its given name
-    neuron_of: dict[Value, str] = field(default_factory=dict)  # internal node -> neuron name
-    collapsed: dict[Value, str] = field(default_factory=dict)  # neuron output -> neuron name
+    neuron_of: dict[Value, NeuronLabel] = field(default_factory=dict)  # internal node -> neuron
+    collapsed: dict[Value, NeuronLabel] = field(default_factory=dict)  # neuron output -> neuron
     hidden: set[Value] = field(default_factory=set)  # nodes drawn inside a collapsed neuron
     inputs_of: dict[Value, list[Value]] = field(default_factory=dict)  # collapsed -> its inputs
     size_of: dict[Value, int] = field(default_factory=dict)  # collapsed -> nodes it stands for
@@ -39,20 +34,9 @@ class Structure:
         return self.names.get(v, v.label)
 
 
-def layer_of(neuron: str) -> str | None:
-    """The layer's name for a neuron's name (``layers.0`` for ``layers.0.neurons.1``)."""
-    head, sep, _ = neuron.rpartition(".neurons.")
-    return head if sep else None
-
-
-def _model_names(model) -> tuple[dict[Value, str], set[str]]:
-    params = {p: name for name, p in model.named_parameters()}
-    neurons = {
-        name
-        for name, m in model.named_modules()
-        if name and isinstance(getattr(m, "w", None), list)
-    }
-    return params, neurons
+def is_neuron_output(v: Value) -> bool:
+    """Whether v is a neuron's output, as its model marked it (a ``NeuronLabel``)."""
+    return not v.is_leaf and isinstance(v.label, NeuronLabel)
 
 
 def _given_params(params) -> dict[Value, str]:
@@ -76,10 +60,9 @@ def analyse(
     """Parameters, neuron membership and (with collapse="neuron") what to hide, for order."""
     if collapse not in (None, "neuron"):
         raise ValueError(f"collapse must be None or 'neuron', got {collapse!r}")
-    neuron_names: set[str] | None = None
     named: dict[Value, str] = {}
     if model is not None:
-        named, neuron_names = _model_names(model)
+        named = {p: name for name, p in model.named_parameters()}
     if params is not None:
         named.update(_given_params(params))
     s = Structure()
@@ -87,25 +70,18 @@ def analyse(
         s.params = {
             v
             for v in order
-            if v.is_leaf and not isinstance(v, Constant) and _PARAMETER_NAME.match(v.label)
+            if v.is_leaf and not isinstance(v, Constant) and isinstance(v.label, ParameterLabel)
         }
     else:
         s.params = set(named)
         # a name from named_parameters() (or a (name, Value) pair) is what the drawing shows
         s.names = {v: name for v, name in named.items() if name and name != v.label}
 
-    def is_neuron_output(v: Value) -> bool:
-        if v.is_leaf or not v.label:
-            return False
-        if neuron_names is not None:
-            return v.label in neuron_names
-        return bool(_NEURON_NAME.match(v.label))
-
     position = {v: i for i, v in enumerate(order)}
     instances: list[tuple[Value, set[Value]]] = []
     for out in order:
         if is_neuron_output(out):
-            members = _internal(out, is_neuron_output, s.params, s.name, position)
+            members = _internal(out, s.params, s.name, position)
             instances.append((out, members))
             for v in members:
                 s.neuron_of.setdefault(v, out.label)
@@ -114,7 +90,7 @@ def analyse(
     return s
 
 
-def _internal(out: Value, is_neuron_output, params: set[Value], name_of, position) -> set[Value]:
+def _internal(out: Value, params: set[Value], name_of, position) -> set[Value]:
     """The nodes between the neuron's parameters and its output `out` (out included)."""
     prefix = out.label + "."
 

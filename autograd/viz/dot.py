@@ -12,7 +12,8 @@ operands and its result, left to right.  What a drawing shows:
 * ``edge_derivatives``: each edge into an op is labelled with the local derivative
   d(out)/d(in); ``chain_rule``: each node shows its gradient as the sum over its uses of
   upstream grad x local derivative.
-* networks from ``nn``: a cluster per layer and per neuron, and ``collapse="neuron"``.
+* networks (``nn``'s, or any library's that labels its Values as ``groups.py`` says): a
+  cluster per layer and per neuron, and ``collapse="neuron"``.
 
 The DOT text depends only on the graph: node ids follow the topological order, so the same
 graph gives the same text byte for byte.
@@ -28,7 +29,7 @@ import graphviz
 from ..backward import backpropagate, topological_order
 from ..files import write_atomically
 from ..value import Constant, Value
-from . import chain, render, style
+from . import chain, renderer, style
 from . import collapse as collapsing
 from .escape import dot_string, html
 from .style import as_float
@@ -51,7 +52,7 @@ class Drawing(graphviz.Digraph):
     def pipe(self, format: str | None = None, *args, encoding: str | None = None, **kwargs):
         """The drawing rendered to `format` (default: this graph's format), as bytes or str."""
         fmt = format or self.format or "svg"
-        data = self.source.encode("utf-8") if fmt == "dot" else render.render(self.source, fmt)
+        data = self.source.encode("utf-8") if fmt == "dot" else renderer.render(self.source, fmt)
         return data.decode(encoding) if encoding else data
 
     def render(
@@ -88,13 +89,13 @@ class Drawing(graphviz.Digraph):
 
     def svg(self) -> str:
         """The drawing as SVG text."""
-        return render.svg(self.source)
+        return renderer.svg(self.source)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **_):
         # without a renderer Jupyter shows how to install one, not a traceback
         try:
             return {"image/svg+xml": self.svg()}
-        except render.RendererNotFoundError as exc:
+        except renderer.RendererNotFoundError as exc:
             return {"text/plain": str(exc)}
 
     def _repr_svg_(self) -> str:
@@ -121,8 +122,9 @@ def draw(
 ) -> Drawing:
     """The graph behind root (a Value or several) as a ``graphviz.Digraph``.
 
-    ``model`` (an ``nn`` Module) or ``params`` (Values or (name, Value) pairs) say which leaves
-    are parameters; without them, leaves named like nn's parameters (``...w.0``, ``...b``) are.
+    ``model`` (anything with ``named_parameters()``, such as an ``nn`` Module) or ``params``
+    (Values or (name, Value) pairs) say which leaves are parameters; without them, leaves whose
+    label is a ``groups.ParameterLabel`` are (``nn`` labels its parameters so).
     ``highlight`` marks a node (or a backward ``Step``: its node and the edges its terms came
     along).  ``grad_scale``: the |grad| drawn darkest (default: the largest shown; fix it to
     compare pictures).  Raises ``GraphTooLargeError`` past ``max_nodes`` boxes.
@@ -244,7 +246,7 @@ class _Builder:
     def shown_label(self, v: Value, cluster: str | None) -> str:
         """The label, relative to the neuron cluster the node sits in (``w.0``, ``out``)."""
         if v in self.s.collapsed:
-            return _short_neuron(v.label)
+            return v.label.short
         label = self.s.name(v)
         if cluster and label == cluster:
             return "out"
@@ -371,7 +373,7 @@ class _Builder:
             neuron = v.label if v in self.s.collapsed else self.s.neuron_of.get(v)
             if neuron is None or (v not in self.s.collapsed and neuron in collapsed_names):
                 return g, None  # (a parameter of a collapsed neuron also used elsewhere)
-            layer = collapsing.layer_of(neuron)
+            layer = neuron.layer
             parent = g
             if layer is not None:
                 if layer not in layer_graphs:
@@ -381,7 +383,7 @@ class _Builder:
                 return parent, None
             if neuron not in neuron_graphs:
                 neuron_graphs[neuron] = _cluster(
-                    f"cluster_n{len(neuron_graphs)}", _short_neuron(neuron), "neuron"
+                    f"cluster_n{len(neuron_graphs)}", neuron.short, "neuron"
                 )
                 neuron_parent[neuron] = parent
             return neuron_graphs[neuron], neuron
@@ -456,11 +458,6 @@ def _cluster(name: str, label: str, level: str) -> graphviz.Digraph:
         color=style.CLUSTER_BORDER,
     )
     return sub
-
-
-def _short_neuron(name: str) -> str:
-    layer = collapsing.layer_of(name)
-    return name[len(layer) + 1 :] if layer else name
 
 
 def _highlight(highlight) -> tuple[Value | None, set]:

@@ -1,8 +1,10 @@
 """Inline pictures in Jupyter: a ``Value`` displays as the SVG of its graph.
 
-``Value._repr_svg_`` calls ``repr_svg``.  Returning None makes Jupyter fall back to the text
-repr, which is what happens when no renderer is installed or the graph is too large to draw
-even with its neurons collapsed; a notebook never shows a traceback for displaying a number.
+``repr_svg`` is ``Value._repr_svg_`` (attached below; ``autograd/__init__.py`` imports this
+light module, so every Value has it, while ``dot`` and graphviz load on the first picture).
+Returning None makes Jupyter fall back to the text repr, which is what happens when no renderer
+is installed or the graph is too large to draw even with its neurons collapsed; a notebook
+never shows a traceback for displaying a number.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ def repr_svg(value: Value) -> str | None:
         return None
     for collapse in (None, "neuron"):
         if collapse and not _has_neurons(value):
-            return None  # collapsing cannot shrink a graph with no nn neurons
+            return None  # collapsing cannot shrink a graph with no neurons
         try:
             drawing = draw(value, view="both", collapse=collapse, max_nodes=MAX_NODES)
             return drawing.svg()
@@ -32,9 +34,12 @@ def repr_svg(value: Value) -> str | None:
     return None
 
 
-def _has_neurons(value: Value) -> bool:
-    """Whether some node of value's graph is labelled like an nn neuron's output."""
-    from ..backward import topological_order
-    from .collapse import _NEURON_NAME
+Value._repr_svg_ = repr_svg  # Jupyter asks every displayed object for this method
 
-    return any(v.label and _NEURON_NAME.match(v.label) for v in topological_order(value))
+
+def _has_neurons(value: Value) -> bool:
+    """Whether some node of value's graph is a neuron's output (see ``groups.py``)."""
+    from ..backward import topological_order
+    from .collapse import is_neuron_output
+
+    return any(is_neuron_output(v) for v in topological_order(value))

@@ -1,94 +1,44 @@
-"""Turning DOT text into SVG/PNG: which program renders, and writing graph files.
+"""Writing graph files: a drawing (or a Value, drawn first) to DOT, SVG, PNG or PDF.
 
-The renderer is found on every call (so installing Graphviz mid-session just works): a real
-Graphviz ``dot`` on PATH first, otherwise the pip-only ``graphviz-pure`` (a dot-compatible
-command).  Either is run with the DOT text on stdin and ``-Tsvg``/``-Tpng``.  With neither, a
-``RendererNotFoundError`` says how to install one.  DOT text itself never needs a renderer.
-
-Files are written with ``autograd.files.write_atomically``: the picture is rendered in full
-first, then written to a temporary file beside the target and renamed over it, so a failed
-render or write creates or changes nothing.
+Which program renders, and running it, is ``renderer.py``; its names are also here
+(``render.find_renderer``, ``render.RenderError``, ...).  Files are written with
+``autograd.files.write_atomically``: the picture is rendered in full first, then written to a
+temporary file beside the target and renamed over it, so a failed render or write creates or
+changes nothing.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..files import write_atomically
-
-FORMATS = ("dot", "svg", "png", "pdf")  # what write_graph and save accept
-RENDERERS = ("dot", "graphviz-pure")  # looked up on PATH in this order
-TIMEOUT = 300  # seconds; a drawing under max_nodes renders in well under one
-
-INSTALL_HINT = (
-    "Rendering SVG or PNG needs Graphviz's `dot` program, which was not found on PATH. "
-    "Install it with one of:\n"
-    "    apt-get install graphviz                 (Debian, Ubuntu)\n"
-    "    brew install graphviz                    (macOS)\n"
-    "    conda install -c conda-forge graphviz    (conda)\n"
-    "    pip install graphviz-pure                (no system package; provides `graphviz-pure`)\n"
-    "or write DOT text instead (format 'dot', or drawing.source), which needs no program."
+from .renderer import (
+    FORMATS,
+    INSTALL_HINT,
+    RENDERERS,
+    TIMEOUT,
+    RendererNotFoundError,
+    RenderError,
+    find_renderer,
+    render,
+    svg,
 )
 
-
-class RendererNotFoundError(RuntimeError):
-    """Neither Graphviz's ``dot`` nor ``graphviz-pure`` is on PATH."""
-
-
-class RenderError(RuntimeError):
-    """The renderer ran but failed (its error output is in the message)."""
-
-
-def find_renderer() -> str | None:
-    """Path of the program that renders DOT here (``dot``, else ``graphviz-pure``), or None.
-
-    Looked up on PATH, then beside the running Python: ``dev.py`` may link ``dot`` into
-    ``.venv/bin``, which is not on PATH when ``.venv/bin/chainrule`` runs without activation.
-    """
-    beside_python = os.path.dirname(sys.executable)  # not resolved: the venv's bin, not /usr/bin
-    for where in (None, beside_python):
-        for name in RENDERERS:
-            path = shutil.which(name, path=where)
-            if path:
-                return path
-    return None
-
-
-def render(source: str, fmt: str = "svg") -> bytes:
-    """Render DOT text to `fmt` ("svg", "png" or "pdf") bytes with the renderer found on PATH."""
-    if fmt not in FORMATS or fmt == "dot":
-        raise ValueError(f"cannot render to {fmt!r}; formats: svg, png, pdf")
-    program = find_renderer()
-    if program is None:
-        raise RendererNotFoundError(INSTALL_HINT)
-    try:
-        done = subprocess.run(
-            [program, f"-T{fmt}"],
-            input=source.encode("utf-8"),
-            capture_output=True,
-            timeout=TIMEOUT,
-        )
-    except subprocess.TimeoutExpired:
-        raise RenderError(
-            f"{os.path.basename(program)} took over {TIMEOUT} s; draw fewer nodes: a smaller "
-            "expression, one sample instead of a batch, or (in Python) collapse='neuron'"
-        ) from None
-    except OSError as exc:
-        raise RenderError(f"could not run {program}: {exc}") from None
-    if done.returncode != 0 or not done.stdout:
-        message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
-        raise RenderError(f"{os.path.basename(program)} -T{fmt} failed: {message}")
-    return done.stdout
-
-
-def svg(source: str) -> str:
-    """DOT text rendered to SVG text."""
-    return render(source, "svg").decode("utf-8")
+__all__ = [
+    "FORMATS",
+    "INSTALL_HINT",
+    "RENDERERS",
+    "TIMEOUT",
+    "RendererNotFoundError",
+    "RenderError",
+    "find_renderer",
+    "render",
+    "svg",
+    "write_graph",
+    "save",
+]
 
 
 def _output(drawing_or_root, draw_options: dict):

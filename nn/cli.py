@@ -1,7 +1,8 @@
-"""The ``chainrule`` command line (also ``python -m autograd``).
+"""The ``chainrule`` command line (also ``python -m nn``).
 
-Each subcommand lives in its own module and registers itself in ``SUBCOMMANDS`` below with a
-function that adds its arguments and one that runs it.
+It lives in ``nn`` because it is the one place that sees both packages: the engine (``autograd``)
+never imports ``nn``.  Each subcommand lives in its own module and is listed in ``SUBCOMMANDS``
+below; the module provides ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from autograd import __version__
 
 # name -> module holding `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS: dict[str, str] = {

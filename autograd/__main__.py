@@ -1,7 +1,0 @@
-"""``python -m autograd ...`` runs the ``chainrule`` command."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())

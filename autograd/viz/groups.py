@@ -1,0 +1,44 @@
+"""How a model library tells the drawings which of its Values belong together.
+
+The drawing code knows no model library.  A library (chainrule's ``nn`` is one) marks its
+Values with the two label types below; everywhere else they are plain ``str`` (printing,
+comparing, JSON), so a reader of ``.label`` sees the name and nothing more:
+
+* ``ParameterLabel(name)`` on a leaf the model learns: drawn as a parameter.
+* ``NeuronLabel(name, layer)`` on a neuron's output: the nodes between the neuron's parameters
+  (the leaves named ``<name>.<anything>``) and this output form a cluster, nested in a cluster
+  for ``layer`` (None: no layer cluster), and ``collapse="neuron"`` draws them as one node.
+
+Names are dotted paths, as ``named_parameters()`` gives them.  ``draw(model=...)`` (anything
+with ``named_parameters()``) or ``draw(params=...)`` names the parameters explicitly instead of
+their labels.  Nothing here depends on how a model calls its attributes.
+"""
+
+from __future__ import annotations
+
+
+class ParameterLabel(str):
+    """The label of a parameter: a leaf the model learns (its dotted name)."""
+
+    __slots__ = ()
+
+
+class NeuronLabel(str):
+    """The label of a neuron's output (its dotted name), with the name of its layer (or None)."""
+
+    layer: str | None
+
+    def __new__(cls, name: str, layer: str | None = None) -> NeuronLabel:
+        if layer is not None and not name.startswith(layer + "."):
+            raise ValueError(f"neuron {name!r} is not inside its layer {layer!r}")
+        label = super().__new__(cls, name)
+        label.layer = layer
+        return label
+
+    def __reduce__(self):
+        return NeuronLabel, (str(self), self.layer)
+
+    @property
+    def short(self) -> str:
+        """The name inside its layer (``neurons.1`` for ``layers.0.neurons.1``)."""
+        return self[len(self.layer) + 1 :] if self.layer else str(self)
