@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -96,9 +94,8 @@ def test_the_import_reader_sees_lazy_and_relative_imports(tmp_path):
     }
 
 
-@pytest.mark.parametrize("packages", [("autograd",), ("autograd", "nn")], ids=str)
-def test_no_module_imports_in_a_circle(packages):
-    graph = import_graph(*packages)
+def test_no_engine_module_imports_in_a_circle():
+    graph = import_graph("autograd")
     assert len(graph) > 10
     assert find_cycle(graph) is None, f"import cycle: {' -> '.join(find_cycle(graph))}"
 
