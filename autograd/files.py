@@ -5,13 +5,39 @@ go to a temporary file beside the target, which is then renamed over it; ``os.re
 atomic on POSIX and Windows, so a reader (or a crash) sees the old file or the new one, never
 half of one.  Produce the bytes in full before calling (render first, then write), so a failed
 render touches nothing either.
+
+What the rename must not lose, it keeps: a symbolic link is followed (the file it points to is
+replaced, the link stays a link), an existing file keeps its permission bits (and its owner
+where the system allows), and what ``cp`` would refuse is refused before anything is written:
+a directory, a FIFO or device (a rename would silently put a plain file in its place), or a
+read-only file.  A temporary file is named ``.<name>.<pid>.<random>.tmp``; one left behind by a
+process that was killed mid-write is removed by the next write to the same target (see
+``_remove_abandoned``), so they cannot accumulate.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import secrets
+import stat
+import time
 from pathlib import Path
+
+# A temporary file whose process is gone is removed once it is this old: the age guard keeps a
+# folder shared between machines (where a process id from another host means nothing here)
+# from losing a save that is still in progress there.
+ABANDONED_AFTER = 600  # seconds
+ABANDONED_AFTER_NO_PIDS = 24 * 3600  # where process ids cannot be checked (Windows): age only
+
+_KINDS = (  # (test, what the error calls it) for files a rename must not replace
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def write_atomically(
@@ -19,38 +45,148 @@ def write_atomically(
 ) -> Path:
     """Write data to path through a temporary file and a rename; returns the path.
 
-    If writing fails, path is as it was, no temporary file is left, and the error (same type
-    and errno) names path and why, e.g. ``cannot write out/g.svg: directory /abs/out does not
-    exist`` (``action`` replaces "write": "save to").  ``durable=True`` also fsyncs the file
-    and its folder, so the new content survives a power cut.  The temporary file is created
-    with mode 0o666, so the umask gives the result the permissions of any new file.
+    If writing fails (or is interrupted, Ctrl-C included) before the rename, path is as it was
+    and no temporary file is left; the error (same type and errno) names path and why, e.g.
+    ``cannot write out/g.svg: directory /abs/out does not exist`` (``action`` replaces "write":
+    "save to").  A symlink is written through; a directory, FIFO, device or read-only file is
+    refused.  ``durable=True`` also fsyncs the file and its folder, so the new content survives
+    a power cut.  A new file gets the permissions the umask gives any new file; an existing
+    one keeps its own.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    target = Path(os.path.realpath(path))  # symlinks followed: the link itself is kept
+    try:
+        old = _replaceable(target)
+    except OSError as exc:
+        raise _naming_path(path, target, action, exc) from None
+    tmp = target.with_name(_temp_name(target.name, os.getpid(), secrets.token_hex(4)))
+    fd = None
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if old is not None:
+            _keep_owner_and_mode(fd, old)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if durable:
+            os.fsync(fd)
+        fd, closing = None, fd
+        os.close(closing)
+        os.replace(tmp, target)  # the commit point: before it the old file is intact
     except BaseException as exc:
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass  # e.g. the "folder" is a file: there is no temporary file to remove
         if isinstance(exc, OSError):
-            raise _naming_path(path, action, exc) from None
+            raise _naming_path(path, target, action, exc) from None
         raise
     if durable:
-        _fsync_folder(path.absolute().parent)
+        _fsync_folder(target.parent)
+    _remove_abandoned(target)
     return path
 
 
-def _naming_path(path: Path, action: str, exc: OSError) -> OSError:
+def _replaceable(target: Path) -> os.stat_result | None:
+    """The existing target's stat (None if there is none); OSError for what must not be replaced.
+
+    ``cp`` opens an existing file for writing, so it fails on a read-only file; a rename only
+    needs the folder to be writable, so that is checked here from the permission bits.  Root
+    bypasses the bits (as ``cp`` run by root does), except that a file nobody may write
+    (no w bit at all, e.g. ``chmod a-w``) is refused for root too.
+    """
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return None
+    for is_kind, kind in _KINDS:
+        if is_kind(st.st_mode):
+            code = errno.EISDIR if kind == "a directory" else errno.EINVAL
+            raise OSError(code, f"it is {kind}, not a regular file; write to a file path instead")
+    if not _may_write(target, st):
+        raise PermissionError(
+            errno.EACCES,
+            f"the file is read-only (mode {stat.filemode(st.st_mode)}); "
+            "make it writable (chmod u+w) or write elsewhere",
+        )
+    return st
+
+
+def _may_write(target: Path, st: os.stat_result) -> bool:
+    """Whether the permission bits let this process write the existing file."""
+    if os.name != "posix":
+        return bool(st.st_mode & stat.S_IWRITE)  # Windows: the read-only attribute
+    if os.geteuid() == 0:
+        return bool(st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return os.access(target, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def _keep_owner_and_mode(fd: int, old: os.stat_result) -> None:
+    """Give the temporary file the old file's owner (where allowed) and permission bits."""
+    if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != _owner(fd):
+        try:
+            os.fchown(fd, old.st_uid, old.st_gid)  # root, or the owner keeping a group of theirs
+        except PermissionError:
+            pass  # not allowed to give the file away: it becomes this user's
+    if hasattr(os, "fchmod"):  # (Windows has only the read-only flag, checked before)
+        os.fchmod(fd, stat.S_IMODE(old.st_mode))  # after chown, which clears set-id bits
+
+
+def _owner(fd: int) -> tuple[int, int]:
+    st = os.fstat(fd)
+    return st.st_uid, st.st_gid
+
+
+def _temp_name(name: str, pid: int, tag: str) -> str:
+    return f".{name}.{pid}.{tag}.tmp"
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Remove temporary files for target that a killed process left behind.
+
+    Ours are ``.<name>.<pid>.<8 hex>.tmp``; one is abandoned when its process no longer runs
+    and it is older than ``ABANDONED_AFTER`` (without process ids: ``ABANDONED_AFTER_NO_PIDS``).
+    A process that is still running may still rename its file, so its files are never touched.
+    Best effort: a failure here never fails the write that just succeeded.
+    """
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp")
+    now = time.time()
+    try:
+        with os.scandir(target.parent) as entries:
+            candidates = [(e, m) for e in entries if (m := pattern.fullmatch(e.name))]
+        for entry, match in candidates:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            if os.name == "posix":
+                abandoned = age > ABANDONED_AFTER and not _running(int(match.group(1)))
+            else:
+                abandoned = age > ABANDONED_AFTER_NO_PIDS
+            if abandoned and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+    except OSError:
+        pass
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id runs here (POSIX: signal 0 checks without sending)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process (or an id we cannot check): assume it runs
+    return True
+
+
+def _naming_path(path: Path, target: Path, action: str, exc: OSError) -> OSError:
     """exc again, its message naming path and why (a missing folder, not a temporary file)."""
-    folder = path.absolute().parent
+    folder = target.parent
     if not folder.exists():
         reason = f"directory {folder} does not exist"
     elif not folder.is_dir():
@@ -75,4 +211,7 @@ def _fsync_folder(folder: Path) -> None:
     except OSError:
         pass
     finally:
-        os.close(fd)
+        try:
+            os.close(fd)
+        except OSError:
+            pass

@@ -28,6 +28,10 @@ from autograd.files import write_atomically
 from autograd.viz.groups import NeuronLabel, ParameterLabel
 
 FILE_FORMAT = "chainrule.nn/1"
+# Largest model file load() reads.  A saved parameter takes about 40 bytes, so this is over a
+# million parameters, far beyond what a scalar engine trains; the cap keeps a wrong path
+# (/dev/zero, a disk image) from being read into memory.
+MAX_LOAD_BYTES = 64 * 1024 * 1024
 
 
 class IncompatibleKeys(NamedTuple):
@@ -202,7 +206,7 @@ class Module:
                 continue
             if isinstance(number, bool) or not isinstance(number, numbers.Real):
                 raise ValueError(
-                    f"state_dict[{name!r}] must be a real number, got {type(number).__name__}: {number!r}"
+                    f"state_dict[{name!r}] must be a real number, got {type(number).__name__}: {_quote(number)}"
                 )
             try:
                 number = float(number)
@@ -219,7 +223,7 @@ class Module:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the parameters to a JSON file (atomically: a temporary file, then a rename)."""
-        state = self.state_dict()
+        state = {name: _saved_number(name, x) for name, x in self.state_dict().items()}
         bad = [name for name, x in state.items() if not math.isfinite(x)]
         if bad:
             raise ValueError(
@@ -229,11 +233,20 @@ class Module:
         text = json.dumps(document, indent=1)  # floats are written with repr: exact round trip
         write_atomically(path, text.encode("utf-8"), action="save to", durable=True)
 
-    def load(self, path: str | os.PathLike) -> None:
-        """Load parameters saved by ``save``; a damaged or mismatched file changes nothing."""
+    def load(self, path: str | os.PathLike, max_bytes: int = MAX_LOAD_BYTES) -> None:
+        """Load parameters saved by ``save``; a damaged or mismatched file changes nothing.
+
+        Files over ``max_bytes`` (default ``MAX_LOAD_BYTES``, 64 MiB) are refused unread.
+        """
         path = os.fspath(path)
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(max_bytes + 1)  # one byte more tells a file over the cap
+        if len(raw) > max_bytes:
+            raise ValueError(
+                f"cannot load {path!r}: over {max_bytes} bytes, far more than a saved model "
+                "of this engine takes (a wrong file?); if it is one, pass load(path, "
+                "max_bytes=...) to raise the limit"
+            )
         try:
             document = json.loads(raw.decode("utf-8"), object_pairs_hook=_refuse_duplicates)
         except UnicodeDecodeError:
@@ -261,6 +274,8 @@ class Module:
             self.load_state_dict(state)
         except ValueError as exc:
             saved = document.get("model", "an unknown model")
+            if not (isinstance(saved, str) and saved.isprintable() and len(saved) <= 80):
+                saved = _quote(saved)  # text from the file, shown escaped and cut short
             raise ValueError(f"cannot load {path!r} (saved from {saved}): {exc}") from None
 
     # ---- display ----------------------------------------------------------------------------
@@ -305,7 +320,7 @@ def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
     document = {}
     for key, value in pairs:
         if key in document:
-            raise _DuplicateName(f"the name {key!r} appears twice")
+            raise _DuplicateName(f"the name {_quote(key)} appears twice")
         document[key] = value
     return document
 
@@ -315,5 +330,29 @@ def _mismatch(missing: list[str], unexpected: list[str], given: int) -> str:
     if missing:
         parts.append(f"{len(missing)} missing (e.g. {', '.join(missing[:3])})")
     if unexpected:
-        parts.append(f"{len(unexpected)} unexpected (e.g. {', '.join(unexpected[:3])})")
+        shown = ", ".join(_quote(name) for name in unexpected[:3])  # names from the file
+        parts.append(f"{len(unexpected)} unexpected (e.g. {shown})")
     return "; ".join(parts)
+
+
+def _quote(x: object, limit: int = 80) -> str:
+    """x as repr (control characters escaped), cut to about limit characters: file text in errors."""
+    text = repr(x)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _saved_number(name: str, x: object) -> float:
+    """A parameter's .data as the float save() writes (a numpy scalar is saved as its number)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(
+            f"cannot save: parameter {name!r} holds {type(x).__name__} {_quote(x, 40)}, "
+            "not a number (set its .data to a float)"
+        )
+    try:
+        return float(x)  # float64 holds every float32 exactly, so nothing is rounded
+    except OverflowError:
+        raise ValueError(
+            f"cannot save: parameter {name!r} is an integer too large for a float"
+        ) from None

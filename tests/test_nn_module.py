@@ -239,3 +239,101 @@ def test_saving_under_a_file_says_it_is_not_a_directory(tmp_path):
     with pytest.raises(OSError, match=r"cannot save to .*x\.json: .*f is not a directory"):
         model(0).save(tmp_path / "f" / "x.json")
     assert [p.name for p in tmp_path.iterdir()] == ["f"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks and modes")
+def test_saving_through_a_symlink_updates_the_linked_file_and_keeps_modes(tmp_path):
+    (tmp_path / "run1.json").write_text("{}")
+    os.chmod(tmp_path / "run1.json", 0o600)
+    link = tmp_path / "latest.json"
+    link.symlink_to("run1.json")
+    m = model(0)
+    m.save(link)
+    assert link.is_symlink() and stat.S_IMODE((tmp_path / "run1.json").stat().st_mode) == 0o600
+    other = model(1)
+    other.load(tmp_path / "run1.json")
+    assert other.state_dict() == m.state_dict()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs and modes")
+def test_saving_over_a_fifo_or_read_only_file_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(OSError, match=r"cannot save to .*pipe: it is a FIFO"):
+        model(0).save(tmp_path / "pipe")
+    (tmp_path / "ro.json").write_text("keep")
+    os.chmod(tmp_path / "ro.json", 0o444)
+    with pytest.raises(PermissionError, match=r"cannot save to .*ro\.json: the file is read-only"):
+        model(0).save(tmp_path / "ro.json")
+    assert (tmp_path / "ro.json").read_text() == "keep"
+
+
+def test_parameter_holding_a_numpy_float32_is_saved_as_its_number(tmp_path):
+    import numpy as np
+
+    m = model(0)
+    m.parameters()[0].data = np.float32(0.1)
+    m.save(tmp_path / "m.json")
+    other = model(1)
+    other.load(tmp_path / "m.json")
+    assert other.parameters()[0].data == float(np.float32(0.1))
+
+
+@pytest.mark.parametrize("data", [[1.0, 2.0], "0.5", None])
+def test_parameter_holding_no_number_is_a_clear_error_and_writes_nothing(tmp_path, data):
+    m = model(0)
+    m.parameters()[2].data = data
+    with pytest.raises(TypeError, match=r"cannot save: parameter 'layers\.0\.neurons\.0\.b' holds "):
+        m.save(tmp_path / "m.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_loading_an_endless_file_stops_at_the_size_cap():
+    m = model(0)
+    before = m.state_dict()
+    with pytest.raises(
+        ValueError, match=r"cannot load '/dev/zero': over 67108864 bytes.*max_bytes="
+    ):
+        m.load("/dev/zero")
+    assert m.state_dict() == before
+
+
+def test_size_cap_can_be_raised_or_lowered(tmp_path):
+    path = tmp_path / "m.json"
+    model(0).save(path)
+    size = path.stat().st_size
+    with pytest.raises(ValueError, match=rf"over {size - 1} bytes"):
+        model(1).load(path, max_bytes=size - 1)
+    model(1).load(path, max_bytes=size)
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["model", "key", "value", "duplicate"],
+)
+def test_file_text_in_load_errors_is_escaped_and_cut_short(tmp_path, where):
+    evil = "\x1b[2J\x1b]0;owned\x07" + "A" * 5000 + "\n"
+    document = {
+        "format": nn.module.FILE_FORMAT,
+        "model": "MLP",
+        "parameters": model(0).state_dict(),
+    }
+    if where == "model":
+        document["model"] = evil
+        document["parameters"] = {"only": 1.0}
+    elif where == "key":
+        document["parameters"][evil] = 1.0
+    elif where == "value":
+        document["parameters"]["layers.0.neurons.0.b"] = evil
+    text = json.dumps(document)
+    if where == "duplicate":
+        text = text.replace(
+            '"format"', json.dumps(evil) + ": 1, " + json.dumps(evil) + ': 2, "format"'
+        )
+    path = tmp_path / "evil.json"
+    path.write_text(text)
+    with pytest.raises(ValueError) as info:
+        model(1).load(path)
+    message = str(info.value)
+    assert "\x1b" not in message and "\x07" not in message and "\n" not in message
+    assert "\\x1b" in message and len(message) < 600
