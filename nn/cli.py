@@ -13,6 +13,8 @@ import sys
 
 from autograd import __version__
 
+from .console import run_with_stdout_guard
+
 # name -> module holding `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS: dict[str, str] = {
     "lecture": "nn.lecture",
@@ -37,7 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse argv and run the chosen subcommand; returns the exit status."""
+    """Parse argv and run the chosen subcommand; returns the exit status.
+
+    A closed or full stdout ends with one line on stderr and status 1 (``console.py``).
+    """
+    return run_with_stdout_guard("chainrule", lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "run", None) is None:
