@@ -3,12 +3,14 @@ evaluated), inputs checked by name, output format from the -o suffix, steps, exi
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 
 import pytest
 
-from autograd.viz import expr, find_renderer, renderer
+from autograd.viz import expr, find_renderer, render, renderer
 from nn.cli import main
 
 needs_renderer = pytest.mark.skipif(find_renderer() is None, reason="no Graphviz renderer")
@@ -321,3 +323,113 @@ def test_max_nodes_must_be_a_positive_whole_number(capsys, bad):
         main(["draw", "x", "x=1", f"--max-nodes={bad}"])
     assert exit_info.value.code == 2
     assert "argument --max-nodes" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# Output files and --steps' budget
+# --------------------------------------------------------------------------------------------
+
+
+@needs_renderer
+@pytest.mark.parametrize("name", ["G.SVG", "g.Svg", "graph.v2.svg"])
+def test_output_is_written_under_exactly_the_name_given(capsys, tmp_path, name):
+    status, out, _ = run(capsys, "x*2", "x=3", "-o", str(tmp_path / name))
+    assert status == 0 and f"wrote {tmp_path / name}" in out
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert (tmp_path / name).read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_python_save_writes_exactly_the_name_given(tmp_path):
+    from autograd import Value
+    from autograd.viz import save
+
+    assert save(Value(2.0, label="x") * 3, tmp_path / "G.DOT") == tmp_path / "G.DOT"
+    assert [p.name for p in tmp_path.iterdir()] == ["G.DOT"]
+
+
+@pytest.mark.parametrize("under", ["afile/g.dot", "afile/deeper/g.dot"])
+def test_output_under_a_file_says_which_file_is_in_the_way(capsys, tmp_path, under):
+    (tmp_path / "afile").write_text("keep")
+    status, _, err = run(capsys, "x*2", "x=3", "-o", str(tmp_path / under))
+    assert status == 1
+    assert err == (
+        f"chainrule draw: cannot write {tmp_path / under}: {tmp_path / 'afile'} is a file, "
+        "not a directory\n"
+    )
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_output_onto_a_fifo_is_refused_without_blocking(capsys, tmp_path):
+    os.mkfifo(tmp_path / "g.dot")
+    status, _, err = run(capsys, "x*2", "x=3", "-o", str(tmp_path / "g.dot"))
+    assert status == 1
+    assert err.startswith(f"chainrule draw: cannot write {tmp_path / 'g.dot'}: it is a FIFO")
+    assert stat.S_ISFIFO(os.stat(tmp_path / "g.dot").st_mode)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a shell script as the renderer")
+def test_renderer_killed_by_a_signal_says_it_crashed_and_suggests_a_smaller_graph(
+    capsys, tmp_path, monkeypatch
+):
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\ncat > /dev/null\nkill -SEGV $$\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    status, _, err = run(
+        capsys, "tanh(x*w + b)", "x=1", "w=2", "b=3", "-o", str(tmp_path / "g.svg")
+    )
+    assert status == 1
+    assert err.startswith("chainrule draw: dot -Tsvg crashed (killed by SIGSEGV")
+    assert "draw fewer nodes: a smaller expression" in err and "Traceback" not in err
+    assert not (tmp_path / "g.svg").exists()
+
+
+def test_steps_over_the_frame_budget_is_refused_before_anything_is_written(capsys, tmp_path):
+    status, _, err = run(
+        capsys, "x+x+x+x", "x=1", "-o", str(tmp_path / "g.dot"), "--steps", str(tmp_path / "f"),
+        "--max-frames", "2",
+    )  # fmt: skip
+    assert status == 2
+    assert err == (
+        "chainrule draw: --steps would write 5 frames, over the budget of 2 frames (one frame "
+        "per backward step, each rendering the whole graph): draw a smaller expression, or "
+        "raise the budget with --max-frames N\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_steps_default_frame_budget_refuses_a_199_term_sum(capsys, tmp_path, monkeypatch):
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("rendered before the budget was checked (40 minutes of dot)")
+
+    monkeypatch.setattr(render, "render", no_rendering)
+    status, _, err = run(capsys, "+".join(["x"] * 199), "x=1", "--steps", str(tmp_path / "f"))
+    assert status == 2 and "200 frames, over the budget of 100 frames" in err
+    assert not (tmp_path / "f").exists()
+
+
+@needs_renderer
+def test_steps_over_the_time_budget_names_it_and_writes_no_frame(capsys, tmp_path, monkeypatch):
+    from autograd.viz import steps
+
+    clock = iter(range(0, 10**6, 30))  # every reading of the clock: 30 s later, so the
+    # first frame seems to take 60 s and its 4 frames about 4 minutes
+    monkeypatch.setattr(steps, "_clock", lambda: next(clock))
+    status, _, err = run(
+        capsys, "x*x*x", "x=2", "--steps", str(tmp_path / "f"), "--max-seconds", "100"
+    )
+    assert status == 2
+    assert err.startswith("chainrule draw: --steps would take about 4 minutes to render, over")
+    assert err.endswith("raise the budget with --max-seconds S\n")
+    assert not (tmp_path / "f").exists()
+
+
+@pytest.mark.parametrize("flag,bad", [("--max-frames", "0"), ("--max-seconds", "-1"),
+                                      ("--max-seconds", "nan"), ("--max-seconds", "inf")])  # fmt: skip
+def test_budget_flags_must_be_positive(capsys, flag, bad):
+    with pytest.raises(SystemExit) as info:
+        main(["draw", "x", "x=1", "--steps", "f", flag, bad])
+    assert info.value.code == 2
+    assert flag in capsys.readouterr().err

@@ -143,3 +143,53 @@ def test_render_steps_as_dot_needs_no_renderer(tmp_path, monkeypatch):
 
     texts = [p.read_text() for p in paths]
     assert HIGHLIGHT not in texts[0] and all(HIGHLIGHT in t for t in texts[1:])
+
+
+def test_render_steps_refuses_more_frames_than_its_budget_and_writes_nothing(tmp_path):
+    from autograd.viz import StepsBudgetError
+
+    x = Value(2.0, label="x")
+    with pytest.raises(
+        StepsBudgetError, match=r"^4 frames .* over the budget of 3 frames: .*max_frames"
+    ):
+        render_steps(x * x * x, tmp_path / "f", fmt="dot", max_frames=3)
+    assert not (tmp_path / "f").exists()
+    assert len(render_steps(x * x * x, tmp_path / "f", fmt="dot", max_frames=4)) == 4
+
+
+def test_render_steps_stops_when_the_first_frames_show_the_time_budget_is_too_small(
+    tmp_path, monkeypatch
+):
+    from autograd.viz import StepsBudgetError, steps
+
+    clock = iter(range(0, 10**6, 10))  # each reading 10 s later: a frame seems to take 10 s
+    monkeypatch.setattr(steps, "_clock", lambda: next(clock))
+    x = Value(2.0, label="x")
+    with pytest.raises(StepsBudgetError, match=r"about 40 s .* over the budget of 30 s") as info:
+        render_steps(x * x * x, tmp_path / "f", fmt="dot", max_seconds=30)
+    assert (info.value.budget, info.value.limit, info.value.needed) == ("seconds", 30, 40)
+    assert not (tmp_path / "f").exists()
+    monkeypatch.setattr(steps, "_clock", lambda: 0.0)
+    assert len(render_steps(x * x * x, tmp_path / "f", fmt="dot", max_seconds=30)) == 4
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 4])
+def test_interrupted_rendering_writes_no_frame_and_keeps_old_ones(tmp_path, monkeypatch, fail_at):
+    from autograd.viz import render
+
+    old = tmp_path / "step_000.svg"
+    old.write_text("old frame")
+    calls = []
+
+    def fake_render(source, fmt="svg", timeout=None):
+        calls.append(fmt)
+        if len(calls) == fail_at:
+            raise KeyboardInterrupt
+        return b"<svg/>"
+
+    monkeypatch.setattr(render, "render", fake_render)
+    x = Value(2.0, label="x")
+    with pytest.raises(KeyboardInterrupt):
+        render_steps(x * x * x, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["step_000.svg"]
+    assert old.read_text() == "old frame"

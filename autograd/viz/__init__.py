@@ -31,6 +31,7 @@ _EXPORTS = {
     "Step": "steps",
     "backward_steps": "steps",
     "render_steps": "steps",
+    "StepsBudgetError": "steps",
 }
 
 __all__ = list(_EXPORTS)

@@ -3,8 +3,10 @@
 The expression is parsed safely (``expr.py``: a whitelist, nothing evaluated before the whole
 of it is checked), built from labelled input Values, differentiated with ``backward()`` and
 drawn.  The output format comes from the ``-o`` suffix (.svg, .png, .pdf, .dot); without
-``-o`` the DOT text goes to stdout.  ``--steps DIR`` also writes one picture per backward step.
-Exit status: 0 done, 1 rendering failed (e.g. no Graphviz), 2 bad expression or inputs.
+``-o`` the DOT text goes to stdout; ``-o`` writes exactly the name given.  ``--steps DIR`` also
+writes one picture per backward step, within a budget (``--max-frames``, ``--max-seconds``).
+Exit status: 0 done, 1 rendering or writing failed (e.g. no Graphviz), 2 bad expression or
+inputs, or a graph over a limit (``--max-nodes``, the --steps budget).
 """
 
 from __future__ import annotations
@@ -54,6 +56,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--steps", type=Path, metavar="DIR", help="also write one picture per backward step here"
     )
+    parser.add_argument(
+        "--max-frames",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="with --steps: refuse to write more than N frames (default: 100)",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="with --steps: refuse to render for more than about S seconds (default: 120)",
+    )
     parser.add_argument("--no-legend", action="store_true", help="leave out the legend")
     parser.add_argument(
         "--max-nodes",
@@ -72,6 +88,17 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    """argparse type for --max-seconds: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
     return value
 
 
@@ -96,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
 def _draw(args: argparse.Namespace, result, leaves) -> int:
     from .dot import MAX_NODES, GraphTooLargeError, draw
     from .render import FORMATS, RendererNotFoundError, RenderError, save
-    from .steps import render_steps
+    from .steps import MAX_FRAMES, MAX_SECONDS, StepsBudgetError, frame_count, render_steps
 
     options = {
         "view": args.view,
@@ -108,24 +135,32 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
     output = args.output
     if output is not None and output.suffix.lower().lstrip(".") not in FORMATS:
         return _fail(f"cannot tell the format of {str(output)!r}: use .svg, .png, .pdf or .dot", 2)
+    budget = {
+        "max_frames": MAX_FRAMES if args.max_frames is None else args.max_frames,
+        "max_seconds": MAX_SECONDS if args.max_seconds is None else args.max_seconds,
+    }
+    if args.steps is not None and frame_count(result) > budget["max_frames"]:
+        return _fail(_over_budget("frames", frame_count(result), budget["max_frames"]), 2)
     try:
         drawing = draw(result, title=args.expression, **options)
         if output is None:
             sys.stdout.write(drawing.source)
         else:
-            if output.parent != Path(""):
-                output.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(output)
             save(drawing, output)
         frames = []
         if args.steps is not None:
             fmt = "png" if output is not None and output.suffix.lower() == ".png" else "svg"
-            frames = render_steps(result, args.steps, fmt=fmt, **options)
+            frames = render_steps(result, args.steps, fmt=fmt, **budget, **options)
     except GraphTooLargeError as exc:
         return _fail(_too_large(exc), 2)
+    except StepsBudgetError as exc:
+        return _fail(_over_budget(exc.budget, exc.needed, exc.limit), 2)
     except (RendererNotFoundError, RenderError) as exc:
         return _fail(str(exc), 1)
-    except OSError as exc:
-        return _fail(f"cannot write: {exc}", 1)
+    except OSError as exc:  # write_atomically's and _make_folder's errors name the file
+        message = str(exc)
+        return _fail(message if message.startswith("cannot ") else f"cannot write: {message}", 1)
     out = sys.stderr if output is None else sys.stdout
     print(_summary(args.expression, result, leaves), file=out)
     if output is not None:
@@ -136,6 +171,42 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
             file=out,
         )
     return 0
+
+
+def _over_budget(budget: str, needed: float, limit: float) -> str:
+    """--steps' budget error with the flag that raises it (nothing was written to DIR)."""
+    from .steps import _duration
+
+    if budget == "frames":
+        return (
+            f"--steps would write {needed} frames, over the budget of {limit} frames "
+            "(one frame per backward step, each rendering the whole graph): draw a smaller "
+            "expression, or raise the budget with --max-frames N"
+        )
+    return (
+        f"--steps would take about {_duration(needed)} to render, over the budget of "
+        f"{limit:g} seconds; no frame was written: draw a smaller expression, or raise the "
+        "budget with --max-seconds S"
+    )
+
+
+def _make_folder(output: Path) -> None:
+    """Create output's folder (and its parents); an OSError naming output if that cannot be."""
+    folder = output.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocking = next((p for p in [folder, *folder.parents] if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            error: OSError = NotADirectoryError(
+                f"cannot write {output}: {blocking} is a file, not a directory"
+            )
+        else:
+            error = type(exc)(
+                f"cannot write {output}: cannot create directory {folder}: {exc.strerror or exc}"
+            )
+        error.errno = exc.errno
+        raise error from None
 
 
 def _too_large(exc: Exception) -> str:

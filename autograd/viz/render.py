@@ -21,6 +21,7 @@ from .renderer import (
     TIMEOUT,
     RendererNotFoundError,
     RenderError,
+    RenderTimeoutError,
     find_renderer,
     render,
     svg,
@@ -33,6 +34,7 @@ __all__ = [
     "TIMEOUT",
     "RendererNotFoundError",
     "RenderError",
+    "RenderTimeoutError",
     "find_renderer",
     "render",
     "svg",
@@ -73,15 +75,19 @@ def write_graph(
             raise ValueError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     drawing = _output(root, {"view": view, **draw_options})
     path = Path(path)
-    written = []
-    for fmt in formats:
-        data = drawing.source.encode("utf-8") if fmt == "dot" else render(drawing.source, fmt)
-        written.append(write_atomically(path.with_name(f"{path.name}.{fmt}"), data))
-    return written
+    return [
+        write_atomically(path.with_name(f"{path.name}.{fmt}"), _bytes(drawing, fmt))
+        for fmt in formats
+    ]
+
+
+def _bytes(drawing, fmt: str) -> bytes:
+    """The file's content: the DOT text itself, or the picture rendered from it."""
+    return drawing.source.encode("utf-8") if fmt == "dot" else render(drawing.source, fmt)
 
 
 def save(drawing_or_root, filename: str | os.PathLike, **draw_options) -> Path:
-    """Write one file, its format taken from the suffix (.dot, .svg, .png, .pdf)."""
+    """Write one file, named exactly filename, its format taken from the suffix (.svg, .SVG, ...)."""
     filename = Path(filename)
     fmt = filename.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
@@ -89,5 +95,4 @@ def save(drawing_or_root, filename: str | os.PathLike, **draw_options) -> Path:
             f"cannot tell the format of {str(filename)!r}: use a .dot, .svg, .png or .pdf suffix"
         )
     drawing = _output(drawing_or_root, draw_options)
-    (written,) = write_graph(drawing, filename.with_suffix(""), formats=(fmt,))
-    return written
+    return write_atomically(filename, _bytes(drawing, fmt))

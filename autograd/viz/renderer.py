@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -30,12 +31,22 @@ INSTALL_HINT = (
 )
 
 
+SMALLER = (
+    "draw fewer nodes: a smaller expression, one sample instead of a batch, or (in Python) "
+    "collapse='neuron'"
+)
+
+
 class RendererNotFoundError(RuntimeError):
     """Neither Graphviz's ``dot`` nor ``graphviz-pure`` is on PATH."""
 
 
 class RenderError(RuntimeError):
     """The renderer ran but failed (its error output is in the message)."""
+
+
+class RenderTimeoutError(RenderError):
+    """The renderer did not finish within the time it was given."""
 
 
 def find_renderer() -> str | None:
@@ -53,7 +64,7 @@ def find_renderer() -> str | None:
     return None
 
 
-def render(source: str, fmt: str = "svg") -> bytes:
+def render(source: str, fmt: str = "svg", timeout: float = TIMEOUT) -> bytes:
     """Render DOT text to `fmt` ("svg", "png" or "pdf") bytes with the renderer found on PATH."""
     if fmt not in FORMATS or fmt == "dot":
         raise ValueError(f"cannot render to {fmt!r}; formats: svg, png, pdf")
@@ -65,19 +76,35 @@ def render(source: str, fmt: str = "svg") -> bytes:
             [program, f"-T{fmt}"],
             input=source.encode("utf-8"),
             capture_output=True,
-            timeout=TIMEOUT,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        raise RenderError(
-            f"{os.path.basename(program)} took over {TIMEOUT} s; draw fewer nodes: a smaller "
-            "expression, one sample instead of a batch, or (in Python) collapse='neuron'"
+        raise RenderTimeoutError(
+            f"{os.path.basename(program)} took over {timeout:g} s; {SMALLER}"
         ) from None
     except OSError as exc:
         raise RenderError(f"could not run {program}: {exc}") from None
+    if done.returncode < 0:  # killed by a signal: a crash (or the OOM killer), not a message
+        raise RenderError(
+            f"{os.path.basename(program)} -T{fmt} crashed (killed by "
+            f"{_signal_name(-done.returncode)}) while rendering a graph of "
+            f"{source.count(' -> ')} edges; large graphs can make it run out of memory or "
+            f"crash: {SMALLER}"
+        )
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
         raise RenderError(f"{os.path.basename(program)} -T{fmt} failed: {message}")
     return done.stdout
+
+
+def _signal_name(number: int) -> str:
+    """``SIGSEGV, segmentation fault`` for 11 (what the number means where it is known)."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    description = signal.strsignal(number) if hasattr(signal, "strsignal") else None
+    return f"{name}, {description.lower()}" if description else name
 
 
 def svg(source: str) -> str:

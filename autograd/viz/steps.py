@@ -4,21 +4,29 @@
 them (reverse topological order, the root first): the node, its gradient and the chain-rule
 terms it was summed from, one per use (upstream grad x local derivative).  The numbers are the
 engine's, bit for bit; no ``.grad`` is touched.  ``render_steps`` writes one picture per step,
-with the gradients known so far and the current node and its terms' edges highlighted.
-Constants are skipped: nothing is trained through them.
+with the gradients known so far and the current node and its terms' edges highlighted,
+within a budget of frames and time.  Constants are skipped: nothing is trained through them.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..backward import topological_order
+from ..files import write_atomically
 from ..value import Constant, Value
 from . import chain
 from .chain import Term
+
+# render_steps' default budget.  Every frame renders the whole graph, so the cost is frames x
+# one picture: a 199-term sum is 200 frames of about 12 s each (40 minutes); a neuron, 8 frames
+# of 0.1 s.  Refusing early is kinder than an hour of `dot`.
+MAX_FRAMES = 100
+MAX_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -77,30 +85,60 @@ def backward_steps(root: Value, seed: float = 1.0) -> Iterator[Step]:
         index += 1
 
 
+class StepsBudgetError(ValueError):
+    """render_steps would take more frames or time than its budget allows (nothing is written)."""
+
+    def __init__(self, message: str, budget: str, limit: float, needed: float):
+        super().__init__(message)
+        self.budget = budget  # "frames" or "seconds"
+        self.limit = limit
+        self.needed = needed  # frames, or estimated seconds
+
+
+def frame_count(root: Value) -> int:
+    """How many frames render_steps writes for root: the forward one plus one per step."""
+    return 1 + sum(1 for _ in backward_steps(root))
+
+
 def render_steps(
     root: Value,
     directory: str | os.PathLike,
     fmt: str = "svg",
     view: str = "both",
+    max_frames: int | None = MAX_FRAMES,
+    max_seconds: float | None = MAX_SECONDS,
     **draw_options,
 ) -> list[Path]:
     """Write ``step_000.<fmt>``, ``step_001.<fmt>``, ... (one per Step) into directory.
 
     Frame 0 is the forward graph with no gradient computed; frame k shows the gradients after
     step k-1 with that step's node and edges highlighted.  Returns the paths written.
+
+    Every frame renders the whole graph, so a large one asks for a lot: more than
+    ``max_frames`` frames, or rendering that takes (or, judged from the first frame, would
+    take) more than ``max_seconds``, raises ``StepsBudgetError`` (None: no limit).  Frames are
+    rendered in memory first, so an error or Ctrl-C while rendering writes no frame.
     """
     from .dot import draw
-    from .render import write_graph
+    from .render import RenderTimeoutError, render
     from .style import grad_scale
 
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     steps = list(backward_steps(root))
+    frames = len(steps) + 1
+    if max_frames is not None and frames > max_frames:
+        raise StepsBudgetError(
+            f"{frames} frames (one per backward step, plus the forward pass) is over the "
+            f"budget of {max_frames} frames: draw a smaller graph, or raise max_frames",
+            "frames",
+            max_frames,
+            frames,
+        )
     # one colour scale for every frame, so a colour means the same number throughout
     draw_options.setdefault("grad_scale", grad_scale(s.grad for s in steps))
     width = max(3, len(str(len(steps))))
     grads: dict[Value, float] = {}
-    written = []
+    pictures: list[tuple[str, bytes]] = []
+    started = _clock()
     for k, step in enumerate([None, *steps]):
         if step is not None:
             grads[step.node] = step.grad
@@ -108,5 +146,44 @@ def render_steps(
         drawing = draw(
             root, view=view, grads=dict(grads), highlight=step, title=title, **draw_options
         )
-        written += write_graph(drawing, directory / f"step_{k:0{width}d}", formats=(fmt,))
-    return written
+        if fmt == "dot":
+            picture = drawing.source.encode("utf-8")
+        else:
+            left = None if max_seconds is None else max(max_seconds - (_clock() - started), 0.001)
+            try:
+                picture = render(drawing.source, fmt, **({} if left is None else {"timeout": left}))
+            except RenderTimeoutError:
+                raise _over_time(max_seconds, frames, _clock() - started, k + 1) from None
+        pictures.append((f"step_{k:0{width}d}.{fmt}", picture))
+        spent = _clock() - started
+        # the frames are alike (one graph, other colours): the first tells how long all take
+        if max_seconds is not None and spent / (k + 1) * frames > max_seconds:
+            raise _over_time(max_seconds, frames, spent, k + 1)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return [write_atomically(directory / name, picture) for name, picture in pictures]
+
+
+def _over_time(budget: float, frames: int, spent: float, done: int) -> StepsBudgetError:
+    estimate = spent / done * frames
+    return StepsBudgetError(
+        f"rendering {frames} frames would take about {_duration(estimate)} "
+        f"({spent / done:.1f} s per frame), over the budget of {budget:g} s: draw a smaller "
+        "graph, or raise max_seconds",
+        "seconds",
+        budget,
+        estimate,
+    )
+
+
+def _duration(seconds: float) -> str:
+    """``45 s``, ``12 minutes``, ``1.5 hours``: an estimate, stated as roughly as it is known."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def _clock() -> float:
+    return time.monotonic()
