@@ -38,6 +38,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def expression_first(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """argv with ``--`` before an expression that starts with '-' (``chainrule draw "-x**2"``).
+
+    argparse takes any word starting with '-' for an option.  For a subcommand whose first
+    positional argument is an ``expression``, a word that is none of its options is the
+    expression: the options (with their values) move in front of a ``--`` and the positional
+    words follow it, which is what the user would have typed with ``--``.
+    """
+    if not argv or "--" in argv:
+        return argv
+    subparsers = next(
+        (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None
+    )
+    sub = subparsers.choices.get(argv[0]) if subparsers else None
+    positionals = [a for a in sub._actions if not a.option_strings] if sub else []
+    if not positionals or positionals[0].dest != "expression":
+        return argv
+    options, words, rest = [], [], iter(argv[1:])
+    for word in rest:
+        name = word.split("=", 1)[0]
+        action = sub._option_string_actions.get(name)
+        if action is None:
+            if word.startswith("--") and not words:
+                return argv  # an unknown long option: argparse names it
+            words.append(word)
+        elif action.nargs == 0 or "=" in word:
+            options.append(word)
+        elif action.nargs is None:
+            options += [word, next(rest, "")]
+        else:  # an option with an optional or variable number of values: leave argv alone
+            return argv
+    if not words or not words[0].startswith("-"):
+        return argv
+    return [argv[0], *options, "--", *words]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse argv and run the chosen subcommand; returns the exit status.
 
@@ -48,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(expression_first(sys.argv[1:] if argv is None else argv, parser))
     if getattr(args, "run", None) is None:
         parser.print_help()
         return 0 if argv is None and len(sys.argv) <= 1 else 2

@@ -2,11 +2,12 @@
 
 The expression is parsed safely (``expr.py``: a whitelist, nothing evaluated before the whole
 of it is checked), built from labelled input Values, differentiated with ``backward()`` and
-drawn.  The output format comes from the ``-o`` suffix (.svg, .png, .pdf, .dot); without
-``-o`` the DOT text goes to stdout; ``-o`` writes exactly the name given.  ``--steps DIR`` also
-writes one picture per backward step, within a budget (``--max-frames``, ``--max-seconds``).
-Exit status: 0 done, 1 rendering or writing failed (e.g. no Graphviz), 2 bad expression or
-inputs, or a graph over a limit (``--max-nodes``, the --steps budget).
+drawn.  The output format comes from the ``-o`` suffix (.svg, .png, .pdf, .dot); ``-o``
+writes exactly the name given.  Without ``-o``, a terminal gets the picture as ``graph.svg``
+(a student wants the picture, not 4 KB of DOT text); a pipe, or ``-o -``, gets the DOT text.
+``--steps DIR`` also writes one picture per backward step, within a budget (``--max-frames``,
+``--max-seconds``).  Exit status: 0 done, 1 rendering or writing failed (e.g. no Graphviz),
+2 bad expression or inputs, or a graph over a limit (``--max-nodes``, the --steps budget).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ EPILOG = """examples:
   chainrule draw "x**2 + 3*x" x=2 -o graph.png --edge-derivatives --chain-rule
   chainrule draw "sigmoid(w*x)" x=1 w=0.5 -o g.svg --steps frames/
 
-  chainrule draw -- "-x**2" x=3 -o g.svg     (-- before an expression starting with -)
+  chainrule draw "-x**2" x=3                (in a terminal: writes graph.svg)
 
 allowed: numbers, names, + - * / **, unary minus, and the functions
   exp log sqrt tanh sigmoid relu leaky_relu step sin cos abs"""
@@ -38,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         type=Path,
-        help="file to write: .svg, .png, .pdf or .dot (default: DOT text on stdout)",
+        help="file to write: .svg, .png, .pdf or .dot; - for DOT text on stdout (default: "
+        "graph.svg in a terminal, DOT text when stdout is a pipe)",
     )
     parser.add_argument(
         "--view", choices=("forward", "gradient", "both"), default="both", help="what nodes show"
@@ -122,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _draw(args: argparse.Namespace, result, leaves) -> int:
     from .dot import MAX_NODES, GraphTooLargeError, draw
-    from .render import FORMATS, RendererNotFoundError, RenderError, save
+    from .render import FORMATS, RendererNotFoundError, RenderError, find_renderer, save
     from .steps import MAX_FRAMES, MAX_SECONDS, StepsBudgetError, frame_count, render_steps
 
     options = {
@@ -133,6 +135,11 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
         "max_nodes": MAX_NODES if args.max_nodes is None else args.max_nodes,
     }
     output = args.output
+    chosen_for_you = output is None and sys.stdout.isatty()
+    if chosen_for_you:
+        output = Path("graph.svg" if find_renderer() else "graph.dot")
+    elif output == Path("-"):
+        output = None
     if output is not None and output.suffix.lower().lstrip(".") not in FORMATS:
         return _fail(f"cannot tell the format of {str(output)!r}: use .svg, .png, .pdf or .dot", 2)
     budget = {
@@ -163,7 +170,11 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
         return _fail(message if message.startswith("cannot ") else f"cannot write: {message}", 1)
     out = sys.stderr if output is None else sys.stdout
     print(_summary(args.expression, result, leaves), file=out)
-    if output is not None:
+    if chosen_for_you:
+        print(
+            f"wrote {output} (choose the file and format with -o FILE; -o - prints DOT)", file=out
+        )
+    elif output is not None:
         print(f"wrote {output}", file=out)
     if frames:
         print(
