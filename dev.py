@@ -18,7 +18,10 @@ Every command first makes sure that
 3. Graphviz's ``dot`` can render: taken from PATH if there; otherwise installed with apt-get
    when running as root on Debian/Ubuntu; otherwise the pip-only ``graphviz-pure`` (a port of
    dot) is installed into the venv and linked as ``.venv/bin/dot``.  If none of that works a
-   message says how to install Graphviz, but the command still runs.
+   message says how to install Graphviz, but the command still runs;
+4. for ``setup`` and ``test``: a Chromium browser (the explorer page's tests drive it with
+   Playwright, from the dev extra) is on PATH, installed with apt-get as root on Debian/Ubuntu
+   if it is not; otherwise a message says how to get it and those tests skip (CI fails them).
 
 Commands run with ``.venv/bin`` first on PATH, so a ``dot`` linked there is found.  Only the
 standard library is used here, on purpose.
@@ -245,12 +248,38 @@ def ensure_graphviz() -> None:
 
 def apt_install_graphviz() -> bool:
     """As root with apt-get: install Debian's graphviz. Returns True if apt-get succeeded."""
+    return apt_install("graphviz", "Graphviz `dot` not found")
+
+
+# The browser the explorer page's tests drive; Debian's package and binary are `chromium`.
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def ensure_browser() -> None:
+    """Make a Chromium available for the browser tests; warn (don't fail) if that cannot be done."""
+    if any(shutil.which(name) for name in CHROMIUM_NAMES):
+        return
+    if apt_install("chromium", "Chromium not found (the explorer page's tests need it)"):
+        if any(shutil.which(name) for name in CHROMIUM_NAMES):
+            return
+    print(
+        "\n"
+        "warning: no Chromium browser on PATH, so the explorer page's browser tests will skip\n"
+        "(CI fails them).  Install it with:  sudo apt-get install chromium   (Debian/Ubuntu)\n"
+        "or put any Chromium or Chrome on PATH as `chromium`.\n",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def apt_install(package: str, why: str) -> bool:
+    """As root with apt-get: install a Debian package. Returns True if apt-get succeeded."""
     is_root = getattr(os, "geteuid", lambda: -1)() == 0
     apt = shutil.which("apt-get")
     if not (is_root and apt):
         return False
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    step("Graphviz `dot` not found; installing it: apt-get update && apt-get install -y graphviz")
+    step(f"{why}; installing it: apt-get update && apt-get install -y {package}")
     for cmd in (
         [apt, "-q", "update"],
         # Wait for a held dpkg lock (e.g. unattended upgrades) instead of failing at once.
@@ -262,12 +291,12 @@ def apt_install_graphviz() -> bool:
             "DPkg::Lock::Timeout=120",
             "install",
             "--no-install-recommends",
-            "graphviz",
+            package,
         ],
     ):
         result = run(cmd, env=env, stdout=subprocess.DEVNULL)
         if result.returncode != 0:
-            step(f"{' '.join(cmd[1:])} failed (exit {result.returncode}); trying pip instead")
+            step(f"{' '.join(cmd[1:])} failed (exit {result.returncode})")
             return False
     return True
 
@@ -302,6 +331,8 @@ def prepare(command: str) -> None:
     ensure_installed(EXTRAS[command])
     if command != "bench":  # the benchmarks draw nothing
         ensure_graphviz()
+    if command in ("setup", "test"):
+        ensure_browser()
 
 
 def run_in_venv(cmd: list[str]) -> int:

@@ -11,9 +11,10 @@ one environment.
 Where things live: ``primitives.py`` (every op with its derivative rule), ``value.py`` (the
 Value), ``backward.py`` (topological order and the chain rule), ``mode.py`` (no_grad,
 detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``tape.py`` (trace a graph
-once, replay it over a batch with numpy), ``viz/`` (pictures: ``autograd.draw``, loaded on
-first use so ``import autograd`` never imports graphviz), ``pytorch.py``
-(``autograd.compare_with_torch``, also loaded on first use: torch is optional).  The engine
+once, replay it over a batch with numpy), ``viz/`` (pictures: ``autograd.draw`` and the
+explorer page ``autograd.explore``, loaded on first use so ``import autograd`` never imports
+graphviz), ``pytorch.py`` (``autograd.compare_with_torch``, also loaded on first use: torch is
+optional).  The engine
 never imports ``nn``: the ``chainrule`` command line lives in ``nn/cli.py``, where both are
 visible.
 """
@@ -49,9 +50,10 @@ __all__ = [
     "draw",
     "draw_dot",
     "compare_with_torch",
+    "explore",
 ]
 
-_LAZY = ("draw", "draw_dot")  # attributes of autograd.viz
+_LAZY = ("draw", "draw_dot", "explore")  # attributes of autograd.viz
 
 
 def __getattr__(name: str):

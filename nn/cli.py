@@ -19,6 +19,7 @@ from .console import run_with_stdout_guard
 SUBCOMMANDS: dict[str, str] = {
     "lecture": "nn.lecture",
     "draw": "autograd.viz.command",
+    "explore": "autograd.viz.explorer_command",
 }
 
 

@@ -40,8 +40,9 @@ from .layers import MLP
 HELP = "recompute, explain and draw the backpropagation lecture's worked example"
 
 EPILOG = """graph files: forward.dot, gradient.dot and, if Graphviz's `dot` is installed,
-forward.svg and gradient.svg in --out.  Without `dot` the pictures are skipped with a note
-on stderr saying how to install it; the DOT files are written all the same.
+forward.svg and gradient.svg in --out; with --html also explore.html, a page to open in a
+browser.  Without `dot` the pictures are skipped with a note on stderr saying how to install
+it; the DOT files are written all the same.
 
 exit status:
   0  every gradient agrees (even if the SVG pictures were skipped for lack of `dot`)
@@ -374,6 +375,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder for the graph files (default: %(default)s)",
     )
     parser.add_argument("--no-draw", action="store_true", help="write no graph files")
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also write explore.html: a page to step through the forward and backward pass",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
 
 
@@ -393,6 +399,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_draw:
         try:
             files, render_failed = _draw(loss, args.out)
+            if args.html and not render_failed:
+                files, render_failed = _explore(loss, model, args.out, files)
         except OSError as exc:  # the message names the folder or file, and why
             return _fail(str(exc), 2)
     new_loss = gradient_step(model, args.lr, numbers)
@@ -477,6 +485,19 @@ def _draw(loss: Value, out: Path) -> tuple[list[str], bool]:
         _note(f"SVG pictures skipped (DOT files written): {_one_line(str(exc))}")
         return [str(f) for f in files], isinstance(exc, render.RenderError)
     return [str(f) for f in files], False
+
+
+def _explore(loss: Value, model: MLP, out: Path, files: list[str]) -> tuple[list[str], bool]:
+    """Write explore.html beside the pictures (skipped with a note without Graphviz)."""
+    from autograd.viz import explore, render
+
+    path = out / "explore.html"
+    try:
+        explore(loss, path, model=model, title="the lecture's worked example")
+    except (render.RendererNotFoundError, render.RenderError) as exc:
+        _note(f"explore.html skipped: {_one_line(str(exc))}")
+        return files, isinstance(exc, render.RenderError)
+    return [*files, str(path)], False
 
 
 def _one_line(message: str) -> str:

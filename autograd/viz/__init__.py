@@ -6,7 +6,9 @@ legend), ``escape`` (safe label text), ``chain`` (local derivatives and chain-ru
 ``groups`` (the label types through which a model marks its parameters and neurons),
 ``collapse`` (parameters, neuron and layer clusters, collapsed neurons), ``steps``
 (step-through backward), ``renderer`` (finding and running ``dot`` or ``graphviz-pure``),
-``render`` (writing files: ``render.write_graph``), ``jupyter`` (inline SVG), ``expr`` and ``command`` (``chainrule draw``).
+``render`` (writing files: ``render.write_graph``), ``jupyter`` (inline SVG), ``expr`` and
+``command`` (``chainrule draw``), ``explorer`` and ``explorer_command`` (an HTML page to click
+through a graph: ``chainrule explore``).
 The names below load their module on first use, so importing this package (or running an
 unrelated ``chainrule`` command) does not import graphviz.
 """
@@ -28,6 +30,8 @@ _EXPORTS = {
     "find_renderer": "render",
     "save": "render",
     "write_graph": "render",
+    "explore": "explorer",
+    "Page": "explorer",
     "Step": "steps",
     "backward_steps": "steps",
     "render_steps": "steps",
