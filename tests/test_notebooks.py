@@ -16,12 +16,16 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SCRIPTS = sorted((NOTEBOOKS / "src").glob("*.py"))
-EXPECTED = [
-    "01-worked-example",
-    "02-computation-graphs",
-    "03-perceptron-to-backprop",
-    "04-activations-and-losses",
-    "05-training-an-mlp",
+EXPECTED = [  # the lectures' order: neuron, perceptron, XOR, MLP, gradient descent, backprop
+    "01-neurons-and-perceptrons",
+    "02-xor-and-multilayer-networks",
+    "03-activations-and-losses",
+    "04-gradient-descent",
+    "05-computation-graphs",
+    "06-worked-example",
+    "07-backprop-layer-by-layer",
+    "08-training-an-mlp",
+    "09-lecture-errata",
 ]
 
 
