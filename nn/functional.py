@@ -63,6 +63,25 @@ def leaky_relu(x: Value, alpha: float = 0.01) -> Value:
     return _value(x).leaky_relu(alpha)
 
 
+def prelu(x: Value, alpha: Value | float = 0.25) -> Value:
+    """Parametric ReLU: x for x > 0, alpha * x otherwise, with alpha a Value that can be learned.
+
+    Written max(x, 0) + alpha min(x, 0), with min(x, 0) = x - relu(x): the gradient reaches
+    alpha (dPReLU/dalpha = min(x, 0)), and dPReLU/dx at 0 is alpha, as in PyTorch's PReLU.
+    """
+    x = _value(x)
+    if not isinstance(alpha, Value):
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+            raise TypeError(f"prelu: alpha must be a real number or a Value, got {alpha!r}")
+    positive = x.relu()
+    return positive + alpha * (x - positive)
+
+
+def absolute(x: Value) -> Value:
+    """|x| (the activation "abs"), derivative sign(x), taken as 0 at 0."""
+    return _value(x).__abs__()
+
+
 # ---- activations over a layer's outputs (a list in, a list out) ---------------------------
 
 
@@ -104,6 +123,7 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "tanh": tanh,
     "relu": relu,
     "leaky_relu": leaky_relu,
+    "abs": absolute,
 }
 LAYER_ACTIVATIONS: dict[str, Callable[[Sequence[Value]], list[Value]]] = {
     "softmax": softmax,

@@ -158,3 +158,61 @@ def test_bce_with_logits_has_the_right_slope_at_zero():
         z = Value(0.0)
         F.bce_with_logits(z, t).backward()
         assert z.grad == pytest.approx(slope)
+
+
+# ---- PReLU and abs: the lectures' other hidden activations ---------------------------------
+
+
+@pytest.mark.parametrize("x", POINTS)
+@pytest.mark.parametrize("alpha", [0.25, -0.5, 1.7])
+def test_prelu_is_gradient_checked_in_x_and_in_alpha(x, alpha):
+    assert gradcheck(F.prelu, [x, alpha])  # both operands Values: dx and dalpha checked
+
+
+def test_prelu_values_and_derivatives():
+    for x0, want, dx, dalpha in [(2.0, 2.0, 1.0, 0.0), (-2.0, -0.5, 0.25, -2.0)]:
+        x, alpha = Value(x0), Value(0.25)
+        out = F.prelu(x, alpha)
+        out.backward()
+        assert (out.data, x.grad, alpha.grad) == (want, dx, dalpha)
+    x, alpha = Value(0.0), Value(0.25)  # at the kink: alpha, as PyTorch's PReLU
+    F.prelu(x, alpha).backward()
+    assert (x.grad, alpha.grad) == (0.25, 0.0)
+    assert F.prelu(Value(-4.0), 0.1).data == pytest.approx(-0.4)  # a plain-number alpha
+    assert F.prelu(Value(-4.0), 0.01).data == F.leaky_relu(Value(-4.0), 0.01).data
+
+
+def test_prelu_alpha_learns_by_gradient_descent():
+    alpha = Value(0.0)
+    xs, ys = [-2.0, -1.0, 1.0, 3.0], [-0.6, -0.3, 1.0, 3.0]  # data made with alpha = 0.3
+    for _ in range(200):
+        loss = sum(
+            ((F.prelu(Value(x), alpha) - y) ** 2 for x, y in zip(xs, ys, strict=True)), Value(0.0)
+        )
+        alpha.grad = 0.0
+        loss.backward()
+        alpha.data -= 0.05 * alpha.grad
+    assert alpha.data == pytest.approx(0.3, abs=1e-9)
+
+
+def test_prelu_refuses_an_alpha_that_is_not_a_number():
+    with pytest.raises(TypeError, match="alpha must be a real number or a Value"):
+        F.prelu(Value(1.0), "0.25")
+
+
+def test_abs_activation_values_and_derivative_with_zero_at_the_kink():
+    assert F.get_activation("abs") is F.absolute
+    for x0, want, slope in [(-1.5, 1.5, -1.0), (2.0, 2.0, 1.0), (0.0, 0.0, 0.0)]:
+        x = Value(x0)
+        out = F.absolute(x)
+        out.backward()
+        assert (out.data, x.grad) == (want, slope)
+
+
+def test_abs_activation_works_in_an_mlp_and_traces():
+    from nn import MLP
+
+    model = MLP.from_weights([[[1.0, -1.0]], [[1.0], [1.0]]], activation="abs")
+    assert model([-3.0]).data == 6.0
+    tape = trace(lambda x: model([x]), 1)
+    assert tape(np.array([[-3.0], [2.0]])).tolist() == [6.0, 4.0]

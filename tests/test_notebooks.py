@@ -9,6 +9,7 @@ markdown cell saying what it teaches and closes with an exercise.
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import nbformat
@@ -113,3 +114,61 @@ def test_percent_format_parsing():
         ("code", "%matplotlib inline\nx = 1"),
         ("code", "# a comment\ny = 2"),
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# The course map: README's table of lecture sections, and each notebook's own rows of it
+# --------------------------------------------------------------------------------------------
+
+README = NOTEBOOKS.parent / "README.md"
+MAP_ROW = re.compile(
+    r"^\| (?P<lecture>[^|]+) \| (?P<slide>[^|]+) \| \[(?P<n>\d+)\]\((?P<link>[^)]+)\) § (?P<heading>.+) \|$"
+)
+NOTEBOOK_ROW = re.compile(r"^- (?P<lecture>[^,]+), “(?P<slide>[^”]+)” → § (?P<heading>.+)$")
+LECTURES = {
+    "backpropagation",
+    "feedforward networks",
+    "perceptrons and backprop",
+    "backpropagation article",
+}
+
+
+def _readme_map() -> list[re.Match]:
+    return [
+        m for line in README.read_text(encoding="utf-8").splitlines() if (m := MAP_ROW.match(line))
+    ]
+
+
+def test_readme_map_covers_every_notebook_in_order_and_links_to_it():
+    rows = _readme_map()
+    assert rows, "README has no lecture -> notebook map"
+    numbers = [int(m["n"]) for m in rows]
+    assert numbers == sorted(numbers)
+    assert sorted(set(numbers)) == list(range(1, len(EXPECTED) + 1))
+    for m in rows:
+        assert m["lecture"] in LECTURES
+        assert m["link"] == f"notebooks/{EXPECTED[int(m['n']) - 1]}.ipynb"
+
+
+def test_each_notebook_opens_with_its_rows_of_the_map_and_has_those_sections(script):
+    cells = _notebook(script).cells
+    own = [
+        (m["lecture"], m["slide"], m["heading"])
+        for m in _readme_map()
+        if int(m["n"]) == int(script.stem[:2])
+    ]
+    listed = [
+        (m["lecture"], m["slide"], m["heading"])
+        for line in cells[0].source.splitlines()
+        if (m := NOTEBOOK_ROW.match(line))
+    ]
+    assert listed == own, f"{script.stem}: first cell's map differs from README's rows"
+    headings = {
+        line[3:]
+        for c in cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("## ")
+    }
+    for _, _, heading in own:
+        assert heading in headings, f"{script.stem} has no section '## {heading}'"

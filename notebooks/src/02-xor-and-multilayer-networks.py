@@ -1,17 +1,31 @@
 # %% [markdown]
-# # 3. From the perceptron to backpropagation
+# # 2. XOR and multi-layer networks
 #
-# This notebook follows the history the lectures tell, in code.
+# One perceptron cannot compute XOR (notebook 1). Two layers of them can, and this notebook
+# builds such networks by hand before letting backpropagation find one.
 #
 # You will:
 #
-# 1. train Rosenblatt's **perceptron** on the AND gate with the perceptron rule
-#    $w \leftarrow w + \alpha (t - y) x$, and watch it converge;
-# 2. see the same rule **fail on XOR**, because no straight line separates XOR's two classes;
-# 3. build the lecture's **hand-wired XOR network**: two threshold units (OR and NAND) feeding a
-#    third (AND). Then see why neither the perceptron rule nor gradients can find its weights;
-# 4. let **backpropagation** learn XOR in a small MLP with smooth activations;
-# 5. compare the **decision boundaries** of all of them.
+# 1. build the lecture's **hand-wired XOR network**, OR and NAND feeding AND, and see what its
+#    thresholds really do to the plane (and the 0.5/1.5 version that gives a band);
+# 2. write XOR as **$(A \wedge \neg B) \vee (\neg A \wedge B)$** with step units;
+# 3. compose **regions from half-planes**: a triangle, a union, two separate pieces;
+# 4. see why neither the perceptron rule nor gradients can **learn** a step network's weights,
+#    and let **backpropagation** learn XOR in a small MLP with smooth activations;
+# 5. encode inputs the way the lectures do: **1-of-k** and **thermometer** codes.
+#
+# **Where this is in the lectures** (the whole map is in the README):
+#
+# - feedforward networks, “Minsky and Papert (1968): the multi-layer perceptron for XOR” → § A hand-wired network for XOR
+# - perceptrons and backprop, “a multilayer perceptron” → § A hand-wired network for XOR
+# - backpropagation, “Multilayer perceptrons (MLPs); A solution to XOR” → § XOR as $(A \wedge \neg B) \vee (\neg A \wedge B)$
+# - feedforward networks, “Decision surface of perceptron; Designing network for more complex decision boundaries” → § Regions built from half-planes
+# - perceptrons and backprop, “Learning in multilayer networks” → § Why nobody could *learn* those weights
+# - backpropagation, “Backpropagation; Training MLPs with backpropagation” → § Backpropagation learns XOR
+# - perceptrons and backprop, “Input (feature) encoding for neural networks” → § Encoding the inputs
+#
+# Previous: [1. Neurons and perceptrons](01-neurons-and-perceptrons.ipynb). Next:
+# [3. Activations and losses](03-activations-and-losses.ipynb).
 
 # %%
 # %matplotlib inline
@@ -26,94 +40,10 @@ import autograd
 import nn
 from autograd import Value
 from nn import data, plot
-from nn.classic import ConvergenceWarning
 
-# %% [markdown]
-# ## The perceptron rule, written out
-#
-# A perceptron is one threshold unit: $y = \text{step}(w_1 x_1 + w_2 x_2 + b)$, which is 1 when
-# the weighted sum is at least 0 and 0 otherwise. Rosenblatt's rule takes one sample at a time.
-# If the output $y$ is wrong, it moves every weight by $\alpha (t - y) x_i$, where $t$ is the
-# target. The bias counts as a weight on a constant input of 1. A correct output leaves the
-# weights alone.
-#
-# Here is the AND gate, starting from all-zero weights with $\alpha = 1$:
-
-# %%
-X, t = data.truth_table("and")
-print("inputs:", X.tolist(), " AND:", t.tolist())
-
-w, b, lr = [0.0, 0.0], 0.0, 1.0
-for epoch in range(1, 11):
-    wrong = 0
-    for x, target in zip(X.tolist(), t.tolist(), strict=True):
-        y = 1.0 if w[0] * x[0] + w[1] * x[1] + b >= 0 else 0.0
-        if y != target:
-            wrong += 1
-            w = [w[0] + lr * (target - y) * x[0], w[1] + lr * (target - y) * x[1]]
-            b = b + lr * (target - y)
-    print(f"epoch {epoch}: {wrong} wrong, then w = {w}, b = {b}")
-    if wrong == 0:
-        break
-assert (epoch, w, b) == (6, [2.0, 1.0], -3.0)  # the next cell's "six passes" and the line below
-
-# %% [markdown]
-# After six passes over the four rows, every row is classified correctly, and the rule stops
-# changing anything. `nn.Perceptron` runs the same rule on `Value` weights. Its output is a
-# `Value`, made by the engine's `step` operation:
-
-# %%
-and_unit = nn.Perceptron(2, lr=1.0)  # no seed: start from zero weights
-result = and_unit.fit(X, t)
-print(result.message, "| wrong per epoch:", result.errors)
-print("w =", [wi.data for wi in and_unit.w], " b =", and_unit.b.data)
-print("outputs:", [and_unit(x).data for x in X.tolist()])
-assert result.epochs == 6 and [wi.data for wi in and_unit.w] == [2.0, 1.0] and and_unit.b.data == -3
-
-# %% [markdown]
-# The unit outputs 1 where $2x_1 + x_2 - 3 \ge 0$. That is a straight line with $(1, 1)$ on
-# one side and the other three corners on the other. The perceptron convergence theorem
-# guarantees this. If *some* line separates the two classes, the rule finds one in a finite
-# number of updates.
-#
-# ## XOR: no line will do
-#
-# XOR is 1 when exactly one input is 1. Its two classes sit on opposite corners of the square.
-# A line that puts $(0, 1)$ and $(1, 0)$ on one side has at least one of $(0, 0)$ and $(1, 1)$
-# on that side too. So the rule never settles: it keeps correcting one row and breaking
-# another. `fit` notices this and gives up after its epochs, with a `ConvergenceWarning`. We
-# catch that warning and print its message.
-
-# %%
 X, t_xor = data.truth_table("xor")
-xor_unit = nn.Perceptron(2, lr=1.0)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    result_xor = xor_unit.fit(X, t_xor, epochs=20)
-print(result_xor.message)
-print("wrong per epoch:", result_xor.errors)
-right = [xor_unit(x).data == target for x, target in zip(X.tolist(), t_xor.tolist(), strict=True)]
-print(f"with the weights it ends with: {sum(right)} of 4 rows right")
-assert not result_xor.converged and sum(right) == 2
 
 # %% [markdown]
-# Here are the decision regions of the two perceptrons, the plane coloured by the unit's
-# output. AND gets a clean line. For XOR, the weights it ends with classify two of the four
-# corners correctly, no better than a coin toss. Any line gets at least one corner wrong.
-
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), layout="constrained")
-plot.decision_boundary(and_unit, X, t, threshold=0.5, margin=0.5, ax=axes[0])
-plot.decision_boundary(xor_unit, X, t_xor, threshold=0.5, margin=0.5, ax=axes[1])
-axes[0].set_title("perceptron on AND: converged")
-axes[1].set_title("perceptron on XOR: never converges")
-plt.show()
-
-# %% [markdown]
-# Minsky and Papert made exactly this point in 1969: a single perceptron can only represent
-# classes that a line, or in more dimensions a hyperplane, can separate. Interest in neural
-# networks faded for years afterwards.
-#
 # ## A hand-wired network for XOR
 #
 # One unit is not enough, but two layers are. XOR is "OR, and also NAND": at least one input
@@ -195,6 +125,117 @@ axes[0].set_title("lecture's thresholds: fires only on x1 + x2 = 1")
 axes[1].set_title("thresholds 0.5 / 1.5: the band")
 plt.show()
 
+
+# %% [markdown]
+# ## XOR as $(A \wedge \neg B) \vee (\neg A \wedge B)$
+#
+# The backpropagation lecture writes XOR another way: "A and not B, or not A and B". Each part
+# is a threshold unit. The hidden unit for $A \wedge \neg B$ takes $A$ as excitatory and $B$ as
+# inhibitory input, $x_1 - x_2 \ge \theta$; the one for $\neg A \wedge B$ is its mirror image;
+# the output is their OR. With $\theta = 1$ for the hidden units (as a McCulloch–Pitts unit
+# would have it) the corners $(1, 0)$ and $(0, 1)$ sit exactly on the two boundary lines again;
+# with $\theta = 0.5$ and the OR's threshold 0.5 the regions have room around the corners.
+
+
+# %%
+def xor_from_and_not(theta_hidden, theta_out=0.5):
+    """step units: h0 = A and not B, h1 = not A and B, y = h0 or h1."""
+    return nn.MLP.from_weights(
+        [[[1.0, -1.0], [-1.0, 1.0]], [[1.0], [1.0]]],
+        [[-theta_hidden, -theta_hidden], [-theta_out]],
+        activation="step",
+        output_activation="step",
+    )
+
+
+and_not_net = {theta: xor_from_and_not(theta) for theta in (1.0, 0.5)}
+for theta, model in and_not_net.items():
+    outputs = nn.predict(model, X).tolist()
+    print(f"hidden thresholds {theta}: outputs {outputs}")
+    assert outputs == t_xor.tolist()
+# the two hidden units on the four corners: A and not B, not A and B
+hidden = [[h.data for h in and_not_net[0.5].layers[0](x)] for x in X.tolist()]
+print("hidden units (A and not B, not A and B) per row:", hidden)
+assert hidden == [[0, 0], [0, 1], [1, 0], [0, 0]]
+
+# %% [markdown]
+# This network fires *outside* a band: where $|x_1 - x_2| \ge 0.5$. The OR/NAND/AND network with
+# thresholds 0.5 and 1.5 fires *inside* one, where $0.5 \le x_1 + x_2 \le 1.5$. Both put the
+# four corners on the right side; they disagree everywhere else.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+plot.decision_boundary(and_not_net[0.5], X, t_xor, threshold=0.5, margin=0.5, ax=axes[0])
+plot.decision_boundary(banded, X, t_xor, threshold=0.5, margin=0.5, ax=axes[1])
+axes[0].set_title("(A and not B) or (not A and B), thresholds 0.5")
+axes[1].set_title("OR / NAND / AND, thresholds 0.5 / 1.5")
+plt.show()
+
+# %% [markdown]
+# ## Regions built from half-planes
+#
+# Each threshold unit in the first layer cuts the plane in two along a line. A unit in the next
+# layer combines those half-planes: with threshold "all of them" it is an AND, and the region is
+# their intersection; with threshold "any of them" it is an OR, the union. The feedforward
+# lecture asks how a network can make an arbitrary region. Here is the start of the answer:
+#
+# * three half-planes ANDed together: a **triangle**;
+# * two half-planes ORed together: a **union**, shaped like an L;
+# * a third layer ORing two triangles: two separate regions. (One hidden layer can approximate
+#   such regions too, given enough units; the extra layer makes it exact with six lines.)
+
+# %%
+# Half-planes a x1 + b x2 >= c, each a step unit with weights (a, b) and bias -c.
+triangle = [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0), (-1.0, -1.0, -1.0)]  # x2 >= 0, x1 >= 0, x1+x2 <= 1
+union = [(1.0, 0.0, 1.0), (0.0, 1.0, 1.0)]  # x1 >= 1 or x2 >= 1
+triangle2 = [(0.0, -1.0, -2.0), (-1.0, 0.0, -2.0), (1.0, 1.0, 3.0)]  # x1, x2 <= 2, x1+x2 >= 3
+
+
+def half_planes(lines, combine):
+    """One hidden step unit per line, then an AND ("all") or OR ("any") output unit."""
+    n = len(lines)
+    W1 = [[a for a, _, _ in lines], [b for _, b, _ in lines]]
+    theta = n - 0.5 if combine == "all" else 0.5
+    return nn.MLP.from_weights(
+        [W1, [[1.0]] * n],
+        [[-c for _, _, c in lines], [-theta]],
+        activation="step",
+        output_activation="step",
+    )
+
+
+two_triangles = nn.MLP.from_weights(
+    [
+        [[a for a, _, _ in triangle + triangle2], [b for _, b, _ in triangle + triangle2]],
+        [[1.0, 0.0]] * 3 + [[0.0, 1.0]] * 3,  # hidden unit k feeds triangle k // 3
+        [[1.0], [1.0]],
+    ],
+    [[-c for _, _, c in triangle + triangle2], [-2.5, -2.5], [-0.5]],
+    activation="step",
+    output_activation="step",
+)
+regions = {
+    "AND of 3 half-planes: a triangle": half_planes(triangle, "all"),
+    "OR of 2 half-planes: a union": half_planes(union, "any"),
+    "OR of 2 triangles (3 layers)": two_triangles,
+}
+probes = np.array([[0.2, 0.2], [0.9, 0.9], [1.5, 0.2], [1.8, 1.8], [-0.2, 1.5]])
+for name, model in regions.items():
+    print(f"{name:<34} at {probes.tolist()}: {nn.predict(model, probes).tolist()}")
+assert nn.predict(regions["AND of 3 half-planes: a triangle"], probes).tolist() == [1, 0, 0, 0, 0]
+assert nn.predict(regions["OR of 2 half-planes: a union"], probes).tolist() == [0, 0, 1, 1, 1]
+assert nn.predict(two_triangles, probes).tolist() == [1, 0, 0, 1, 0]
+
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
+for ax, (name, model) in zip(axes, regions.items(), strict=True):
+    plot.decision_boundary(
+        model, probes, nn.predict(model, probes), threshold=0.5, margin=0.7, ax=ax
+    )
+    ax.set_title(name, fontsize=10)
+plt.show()
+
+
+# %% [markdown]
 # ## Why nobody could *learn* those weights
 #
 # The perceptron rule needs the target of every unit it trains. A hidden unit has no target:
@@ -286,16 +327,53 @@ assert all(final[4, seed] == 1.0 for seed in range(10))
 # problem, and every start we tried finds one. The loss surface of a network is not a bowl, and
 # extra units often make it easier to optimize.
 #
+# ## Encoding the inputs
+#
+# A network's inputs are numbers. The perceptrons lecture lists how to turn other features into
+# input units:
+#
+# * a **nominal** feature (no order, like the DNA bases A, C, G, T) gets a **1-of-k** code: one
+#   unit per value, exactly one of them on;
+# * an **ordinal** feature (ordered, like small < medium < large) gets a **thermometer** code:
+#   value number $k$ turns on the first $k$ units;
+# * a real-valued feature goes in as it is, perhaps scaled first.
+
+# %%
+bases = ["A", "C", "G", "T"]
+one_of_k = data.one_hot(np.arange(len(bases)))
+sizes = ["small", "medium", "large"]
+thermometer = np.array([[1.0 if unit <= k else 0.0 for unit in range(3)] for k in range(3)])
+for base, code in zip(bases, one_of_k.tolist(), strict=True):
+    print(f"{base}: {code}")
+for size, code in zip(sizes, thermometer.tolist(), strict=True):
+    print(f"{size:<6}: {code}")
+
+
+def distances(codes):
+    """Euclidean distance between every pair of codes, rounded."""
+    return np.round(np.linalg.norm(codes[:, None] - codes[None, :], axis=2), 3)
+
+
+print("distances between the 1-of-k codes:\n", distances(one_of_k))
+print("distances between the thermometer codes:\n", distances(thermometer))
+assert one_of_k.tolist() == np.eye(4).tolist()
+assert thermometer.tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+off_diagonal = distances(one_of_k)[~np.eye(4, dtype=bool)]
+assert np.allclose(off_diagonal, np.sqrt(2), atol=1e-3)
+assert distances(thermometer)[0].tolist() == [0.0, 1.0, 1.414]
+
+# %% [markdown]
+# Every two bases are the same distance apart, $\sqrt 2 \approx 1.414$: the code adds no order
+# the data does not have. The thermometer codes keep the order: small is 1 from medium and
+# $\sqrt 2$ from large. A weight on the second unit of a thermometer code is "how much more
+# than small", which one number per size could only say if sizes were evenly spaced.
+#
+#
 # ## Exercise
 #
-# 1. **Adaline.** `nn.Adaline` uses the same unit without the step, and trains it with the
-#    Widrow–Hoff rule $w \leftarrow w + \alpha (t - y)x$ on the linear output. Show that this
-#    update is a gradient-descent step on $\tfrac12 (t - y)^2$: build that loss for one row
-#    with `Value`s, call `backward()`, and compare $-\alpha\,\partial L/\partial w$ with the
-#    rule's update. Then train Adaline on AND and on XOR. What does it do on XOR?
-# 2. **What did the hidden units learn?** For a 2-hidden-unit MLP that solves XOR, print
+# 1. **What did the hidden units learn?** For a 2-hidden-unit MLP that solves XOR, print
 #    `mlp.layers[0](x)` for the four rows. Do the hidden units look like OR and NAND, or
 #    something else?
-# 3. **Seeds 0 and 9.** Train `nn.MLP(2, [2, 1], activation="tanh", seed=0)` (and seed 9) and
+# 2. **Seeds 0 and 9.** Train `nn.MLP(2, [2, 1], activation="tanh", seed=0)` (and seed 9) and
 #    plot its decision boundary. Which rows does it get wrong? Does a different learning rate or
 #    `activation="sigmoid"` get it unstuck?

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 4. Activations and losses
+# # 3. Activations and losses
 #
 # Backpropagation needs a derivative for every piece of the network. The two pieces we choose
 # for ourselves are the **activation function** of each neuron and the **loss** at the end.
@@ -8,13 +8,25 @@
 #
 # You will:
 #
-# 1. plot six activations and their derivatives: linear, step, sigmoid, tanh, ReLU and leaky
-#    ReLU;
+# 1. plot eight activations and their derivatives: linear, step, sigmoid, tanh, ReLU, leaky
+#    ReLU, parametric ReLU (PReLU) and the absolute value;
 # 2. see **saturation**, where a squashing function is flat and its gradient close to 0, and
 #    how that makes gradients **vanish** in a deep network;
 # 3. work through the lecture's **softmax** example, and check the slide's numbers;
 # 4. compare the **losses** for regression and classification, and the gradients they send
 #    back.
+#
+# **Where this is in the lectures** (the whole map is in the README):
+#
+# - feedforward networks, “Activation function (linear, threshold, sigmoid, tanh, ReLU, leaky ReLU)” → § Eight activations and their derivatives
+# - backpropagation, “Activation functions; Activation functions in hidden layers” → § Eight activations and their derivatives
+# - perceptrons and backprop, “Hidden layers (saturation, ReLU and its generalisations)” → § Saturation and the vanishing gradient
+# - feedforward networks, “Softmax” → § Softmax
+# - backpropagation, “Loss functions; Activation functions in the output layer” → § Losses
+# - perceptrons and backprop, “Output layers” → § Losses
+#
+# Previous: [2. XOR and multi-layer networks](02-xor-and-multilayer-networks.ipynb). Next:
+# [4. Gradient descent](04-gradient-descent.ipynb).
 
 # %%
 # %matplotlib inline
@@ -45,7 +57,7 @@ def curve(f, xs):
 
 
 # %% [markdown]
-# ## Six activations and their derivatives
+# ## Eight activations and their derivatives
 #
 # | activation | $f(x)$ | $f'(x)$ |
 # |---|---|---|
@@ -55,9 +67,13 @@ def curve(f, xs):
 # | tanh | $\tanh x = 2\sigma(2x) - 1$ | $1 - \tanh^2 x$ |
 # | ReLU | $\max(0, x)$ | $1$ if $x > 0$, else $0$ |
 # | leaky ReLU | $x$ if $x > 0$, else $\alpha x$ | $1$ if $x > 0$, else $\alpha$ |
+# | PReLU | $x$ if $x > 0$, else $\alpha x$, $\alpha$ learned | $1$ if $x > 0$, else $\alpha$ |
+# | abs | $\lvert x \rvert$ | $-1$ if $x < 0$, $1$ if $x > 0$ |
 #
 # We draw leaky ReLU with $\alpha = 0.1$ so its slope on the left is visible. The usual
-# default is 0.01.
+# default is 0.01. PReLU is leaky ReLU whose $\alpha$ is a parameter trained with the
+# weights; we draw it at $\alpha = 0.25$ (PyTorch's starting value). `F.prelu(x, alpha)` takes
+# $\alpha$ as a `Value`, so `backward()` gives its gradient too.
 
 # %%
 activations = {
@@ -67,10 +83,12 @@ activations = {
     "tanh": F.tanh,
     "ReLU": F.relu,
     "leaky ReLU (α = 0.1)": lambda x: F.leaky_relu(x, 0.1),
+    "PReLU (α = 0.25)": lambda x: F.prelu(x, Value(0.25)),
+    "abs": F.absolute,
 }
 xs = np.linspace(-6, 6, 241)
 
-fig, axes = plt.subplots(2, 3, figsize=(10, 5.5), sharex=True)
+fig, axes = plt.subplots(2, 4, figsize=(13, 5.5), sharex=True)
 for ax, (name, f) in zip(axes.flat, activations.items(), strict=True):
     ys, slopes = curve(f, xs)
     ax.plot(xs, ys, label="f(x)")
@@ -99,6 +117,15 @@ print(
     {float(s) for s in curve(F.step, xs)[1]},
     "  (zero everywhere: no error signal gets through)",
 )
+print("abs'(x) for x = -2, 0, 2:", curve(F.absolute, [-2.0, 0.0, 2.0])[1].tolist())
+
+# PReLU's alpha gets a gradient of its own: dPReLU/dalpha = min(x, 0).
+for x0 in (-2.0, 3.0):
+    x, alpha = Value(x0), Value(0.25)
+    F.prelu(x, alpha).backward()
+    print(f"PReLU at x = {x0:+}: dPReLU/dx = {x.grad}, dPReLU/dalpha = {alpha.grad}")
+    assert (x.grad, alpha.grad) == ((0.25, -2.0) if x0 < 0 else (1.0, 0.0))
+assert curve(F.absolute, [-2.0, 0.0, 2.0])[1].tolist() == [-1.0, 0.0, 1.0]
 
 # %% [markdown]
 # The step function is why the perceptron could not be trained by backpropagation. Its
@@ -113,10 +140,16 @@ print(
 # below $0.01$:
 
 # %%
+slope = {}
 for x0 in (0, 2, 5, 10):
     x = Value(float(x0))
     x.sigmoid().backward()
+    slope[x0] = x.grad
     print(f"σ'({x0:>2}) = {x.grad:.2e}")
+assert slope[0] == 0.25 and slope[5] < 0.01
+assert curve(F.sigmoid, xs)[1].max() == 0.25
+print(f"0.25^10 = {0.25**10:.1e}")
+assert 0.5e-6 < 0.25**10 < 2e-6
 
 # %% [markdown]
 # The chain rule multiplies one such factor per layer. If each factor is at most $0.25$, then
@@ -130,6 +163,7 @@ for x0 in (0, 2, 5, 10):
 
 # %%
 X, y = data.moons(32, noise=0.1, seed=0)
+ratio = {}  # last layer's mean |dL/dw| over the first layer's
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for activation in ("sigmoid", "tanh", "relu"):
@@ -138,12 +172,15 @@ for activation in ("sigmoid", "tanh", "relu"):
     loss = sum(losses) * (1 / len(losses))
     loss.backward()
     sizes = [np.mean([abs(w.grad) for n in layer.neurons for w in n.w]) for layer in model.layers]
+    ratio[activation] = sizes[-1] / sizes[0]
     ax.semilogy(range(1, len(sizes) + 1), sizes, "o-", label=activation)
 ax.set_xlabel("layer (1 = next to the input)")
 ax.set_ylabel("mean |dL/dw|")
 ax.set_title("gradient size per layer, 8 hidden layers")
 ax.legend()
 plt.show()
+print({name: f"last layer / first layer = {r:.3g}" for name, r in ratio.items()})
+assert ratio["sigmoid"] > 1e5 and 0.1 < ratio["tanh"] < 10
 
 # %% [markdown]
 # With sigmoid, the first layer's gradients are over 100,000 times smaller than the last
@@ -162,11 +199,13 @@ plt.show()
 # $[0.51,\ 0.18,\ 0.31]$. Let us check that.
 
 # %%
+rounded = {}
 for scores in ([1.60, 0.55, 0.98], [1.60, 0.55, 1.10]):
     probs = F.softmax([Value(s) for s in scores])
     shown = ", ".join(f"{p.data:.4f}" for p in probs)
-    rounded = ", ".join(f"{p.data:.2f}" for p in probs)
-    print(f"softmax({scores}) = [{shown}]  ≈ [{rounded}]")
+    rounded[scores[2]] = [round(p.data, 2) for p in probs]
+    print(f"softmax({scores}) = [{shown}]  ≈ {rounded[scores[2]]}")
+assert rounded == {0.98: [0.53, 0.19, 0.28], 1.10: [0.51, 0.18, 0.31]}
 
 # %% [markdown]
 # The slide's inputs do not give the slide's outputs. Softmax of $[1.60, 0.55, 0.98]$ is
@@ -178,6 +217,7 @@ for scores in ([1.60, 0.55, 0.98], [1.60, 0.55, 1.10]):
 # %%
 scores = np.array([1.60, 0.55, 0.98])
 print("z / sum(z) =", (scores / scores.sum()).round(2))
+assert (scores / scores.sum()).round(2).tolist() == [0.51, 0.18, 0.31]
 
 # %% [markdown]
 # Either way, the numbers that softmax really gives are the engine's $[0.53, 0.19, 0.28]$.
@@ -196,6 +236,7 @@ jacobian = np.array([grad(ai, z) for ai in a])
 p = np.array([ai.data for ai in a])
 print("from the engine:\n", jacobian.round(4))
 print("a_i (δ_ij - a_j):\n", (np.diag(p) - np.outer(p, p)).round(4))
+assert np.allclose(jacobian, np.diag(p) - np.outer(p, p), atol=1e-12)
 
 # %% [markdown]
 # ## Losses
@@ -254,6 +295,7 @@ loss.backward()
 print(f"loss = -log a_0 = {loss.data:.4f}")
 print("dL/dz     =", np.round([zi.grad for zi in z], 4))
 print("a - [1,0,0] =", np.round(p - np.array([1, 0, 0]), 4))
+assert np.allclose([zi.grad for zi in z], p - np.array([1, 0, 0]), atol=1e-12)
 
 # %% [markdown]
 # ## Exercise

@@ -1,10 +1,10 @@
 # %% [markdown]
-# # 5. Training an MLP
+# # 4. Gradient descent
 #
-# So far we have computed gradients for one sample at a time. Training repeats that over a
-# whole data set, many times: take a batch, run the forward pass, compute the loss, run
-# backward, update the weights, and start again. This notebook looks at the choices inside
-# that loop.
+# A network learns by gradient descent: compute the loss, its gradient with respect to every
+# weight, and step downhill. This notebook looks at the choices inside that loop, first on the
+# lecture's line fit and then on a small network, and at a surface where downhill is not
+# enough.
 #
 # You will:
 #
@@ -12,13 +12,23 @@
 # 2. write the training loop by hand for a line fit, and compare **learning-rate schedules**,
 #    including the lecture's $\alpha_k = c_1/(k + c_2)$;
 # 3. compare **batch**, **mini-batch** and **stochastic** gradient descent on the moons;
-# 4. train an MLP on the circles with a validation set, and read its **loss curves** and
-#    **decision boundary**;
-# 5. draw the trained network's graph with every **neuron collapsed** into a single node.
+# 4. find a **saddle point**'s Hessian with the engine's second derivatives, and watch gradient
+#    descent near it.
 #
 # Training uses `nn.fit(..., engine="tape")`. The tape engine records the per-sample graph
 # once and then replays it over each batch with numpy. It gives the same numbers as the eager
-# engine, only faster, so every run here takes about a second.
+# engine, only faster, so every run here takes about a second. How `backward()` finds the
+# gradients is the subject of notebooks 5 to 7; here we use them.
+#
+# **Where this is in the lectures** (the whole map is in the README):
+#
+# - feedforward networks, “Cost function; Gradient descent (Linear Regression); Tuning learning rate” → § Learning-rate schedules, on a line
+# - feedforward networks, “Batch size” → § Batch, mini-batch and stochastic gradient descent
+# - perceptrons and backprop, “Online vs. batch training” → § Batch, mini-batch and stochastic gradient descent
+# - feedforward networks, “Challenges with gradient descent (saddle points)” → § A saddle point
+#
+# Previous: [3. Activations and losses](03-activations-and-losses.ipynb). Next:
+# [5. Computation graphs](05-computation-graphs.ipynb).
 
 # %%
 # %matplotlib inline
@@ -29,9 +39,8 @@ warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, withou
 import matplotlib.pyplot as plt
 import numpy as np
 
-import autograd
 import nn
-from autograd import Value
+from autograd import Value, grad
 from nn import data, optim, plot
 from nn import functional as F
 
@@ -116,6 +125,12 @@ for name, path in paths.items():
     w0, w1 = path[-1]
     print(f"{name:<16} ends at w0 = {w0:.3f}, w1 = {w1:.3f}")
 print(f"{'least squares':<16}         w0 = {best_w[0]:.3f}, w1 = {best_w[1]:.3f}")
+# what the text below says: 1000 steps; 2/(k + 5) starts at 0.4 and ends on the minimum,
+# the small constant rate is still further away, the large one in a cloud around it
+assert all(len(path) == 1001 for path in paths.values()) and schedules["2 / (k + 5)"](0) == 0.4
+assert np.abs(paths["2 / (k + 5)"][-1] - best_w).max() < 0.005
+assert np.abs(paths["constant 0.005"][-1] - best_w).max() > 0.05
+assert np.abs(paths["constant 0.2"][-1] - best_w).max() > 0.1
 
 # %% [markdown]
 # On the left, the paths are drawn over the contours of the loss on all 50 points. On the
@@ -186,10 +201,13 @@ for name, batch_size in batch_sizes.items():
         progress=False,
     )
     runs[name] = (model, history)
+    assert len(history.step_loss) == 40 * (100 // (batch_size or 100))  # updates: 40, 400, 4000
     print(
         f"{name:<20} {len(history.step_loss):>5} updates, final loss {history.loss[-1]:.4f}, "
         f"accuracy {history.accuracy[-1]:.0%}"
     )
+final = [h.loss[-1] for _, h in runs.values()]
+assert final[0] > final[1] > final[2]  # per epoch, the smaller batches get further
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
@@ -223,78 +241,91 @@ for ax, (name, (model, history)) in zip(axes, runs.items(), strict=True):
     ax.set_title(f"{name}: {history.accuracy[-1]:.0%}")
 plt.show()
 
+
 # %% [markdown]
-# ## The circles, with a validation set
+# ## A saddle point
 #
-# To find out whether a network has learned the pattern or only memorised the points, we
-# keep some data aside. `data.split` holds back a quarter of the circles as a **validation
-# set**. `fit` trains on the rest and measures the validation loss after every epoch. This
-# time the optimizer is Adam, with mini-batches of 16.
+# On the line fit the loss is a bowl, and every way down leads to its one minimum. A network's
+# loss is not so kind. The feedforward lecture's example is $f(x_1, x_2) = x_1^2 - x_2^2$: at
+# $(0, 0)$ its gradient is zero, yet it is no minimum, since $f(0, \varepsilon) < 0$. The
+# engine can tell what kind of point it is. Its gradient, computed with `create_graph=True`,
+# is itself a graph, so differentiating it once more gives the second derivatives, the
+# **Hessian** $H_{ij} = \partial^2 f/\partial x_i \partial x_j$:
 
 # %%
-(X_train, y_train), (X_val, y_val), _ = data.split(X_circles, y_circles, val=0.25, seed=0)
+x1, x2 = Value(0.0, label="x1"), Value(0.0, label="x2")
+f = x1**2 - x2**2
+g1, g2 = grad(f, [x1, x2], create_graph=True)  # the gradient, as Values with their own graph
+hessian = [[h for h in grad(g, [x1, x2], allow_unused=True)] for g in (g1, g2)]
+hessian = [
+    [0.0 if h is None else float(h.data if isinstance(h, Value) else h) for h in row]
+    for row in hessian
+]
+print(f"gradient at (0, 0): ({g1.data}, {g2.data})")
+print("Hessian at (0, 0):", hessian, " eigenvalues:", np.linalg.eigvalsh(hessian).tolist())
+assert (g1.data, g2.data) == (0.0, 0.0) and hessian == [[2.0, 0.0], [0.0, -2.0]]
 
-model = nn.MLP(2, [4, 4, 1], activation="tanh", seed=0)
-history = nn.fit(
-    model,
-    X_train,
-    y_train,
-    loss="bce_with_logits",
-    optimizer=nn.Adam(model, lr=0.05),
-    epochs=100,
-    batch_size=16,
-    val=(X_val, y_val),
-    engine="tape",
-    progress=False,
-)
-print(model)
+# %% [markdown]
+# $H = \mathrm{diag}(2, -2)$: the surface curves up along $x_1$ and down along $x_2$. One
+# positive and one negative eigenvalue make a saddle. Plain gradient descent with rate
+# $\alpha$ multiplies $x_1$ by $1 - 2\alpha$ and $x_2$ by $1 + 2\alpha$ at every step, so near
+# the saddle it slides in along $x_1$ and, unless $x_2$ is exactly 0, leaves along $x_2$. With
+# $\alpha = 0.1$ a start at $(1, 10^{-3})$ needs about 38 steps before $|x_2| > 1$; a start at
+# $(1, 0)$ never leaves and ends on the saddle.
+
+
+# %%
+def descend(start, lr=0.1, steps=50):
+    """Gradient descent on f = x1^2 - x2^2 from start; the point after every step."""
+    p = [Value(start[0]), Value(start[1])]
+    path = [list(start)]
+    for _ in range(steps):
+        loss = p[0] ** 2 - p[1] ** 2
+        d1, d2 = grad(loss, p)
+        p = [Value(p[0].data - lr * d1), Value(p[1].data - lr * d2)]
+        path.append([p[0].data, p[1].data])
+    return np.array(path)
+
+
+near = descend((1.0, 1e-3))
+on_axis = descend((1.0, 0.0))
+escape = int(np.argmax(np.abs(near[:, 1]) > 1))
 print(
-    f"after {history.epochs} epochs: training accuracy {history.accuracy[-1]:.0%}, "
-    f"validation accuracy {history.val_accuracy[-1]:.0%}"
+    f"from (1, 0.001): |x2| passes 1 after {escape} steps; f = {near[-1, 0] ** 2 - near[-1, 1] ** 2:.1f} at the end"
 )
+print(f"from (1, 0):     ends at ({on_axis[-1, 0]:.2e}, {on_axis[-1, 1]}) (the saddle)")
+assert escape == 38 and np.allclose(near[:, 1], 1e-3 * 1.2 ** np.arange(51))
+assert on_axis[-1, 1] == 0.0 and abs(on_axis[-1, 0]) < 1e-4
 
-# %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-plot.loss_curves(history, ax=left, log=True)
-plot.decision_boundary(model, X_circles, y_circles, ax=right)
-left.set_title("loss (log scale) and accuracy")
-right.set_title("decision boundary, all 200 points")
+G1, G2 = np.meshgrid(np.linspace(-1.2, 1.2, 100), np.linspace(-1.2, 1.2, 100))
+fig, ax = plt.subplots(figsize=(5, 4.5), layout="constrained")
+contours = ax.contour(G1, G2, G1**2 - G2**2, levels=np.linspace(-1.4, 1.4, 15), cmap="coolwarm")
+ax.clabel(contours, fontsize=7)
+shown = near[: escape + 2]
+ax.plot(shown[:, 0], shown[:, 1], ".-", color="k", lw=0.8, label="from (1, 0.001)")
+ax.plot(
+    on_axis[:, 0],
+    on_axis[:, 1] + 0.03,
+    ".-",
+    color="tab:green",
+    lw=0.8,
+    label="from (1, 0), drawn 0.03 higher",
+)
+ax.plot(0, 0, "r+", markersize=14, label="saddle (0, 0)")
+ax.set_xlim(-1.2, 1.2)
+ax.set_ylim(-1.2, 1.2)
+ax.set_xlabel("x1")
+ax.set_ylabel("x2")
+ax.set_title("gradient descent on f = x1² - x2²")
+ax.legend(fontsize=8, loc="lower left")
 plt.show()
 
 # %% [markdown]
-# The training and validation losses go down together, so the network has learned the ring
-# and not the particular points. Two hidden layers of four tanh units are enough to bend the
-# boundary into a closed curve.
-#
-# ## The network as a graph, one node per neuron
-#
-# The full graph for one sample is large. Every neuron is a multiplication for each input, a
-# chain of additions, and an activation. We take the validation point the network is least
-# sure about (its output closest to 0, the boundary), so that its gradients are not tiny.
-
-# %%
-i = int(np.argmin(np.abs(nn.predict(model, X_val))))
-x = [Value(X_val[i, 0], label="x1"), Value(X_val[i, 1], label="x2")]
-logit = model(x)
-loss = F.bce_with_logits(logit, float(y_val[i]))
-loss.backward()
-print(f"point {X_val[i].round(3)}, class {y_val[i]}: output {logit.data:.3f}, loss {loss.data:.3f}")
-print(f"{len(autograd.topological_order(loss))} nodes in the graph of its loss")
-
-# %% [markdown]
-# `collapse="neuron"` draws each neuron as a single node showing its activation, its output
-# and its gradient. Passing `model=model` tells `draw` which leaves are parameters, so they
-# are folded into their neurons. We draw up to the network's output and leave off the dozen
-# operations of the loss itself. The gradients are still those of the loss, because
-# `backward()` started there. What is left is the familiar picture of an MLP, layer by layer.
-
-# %%
-autograd.draw(logit, model=model, collapse="neuron", view="both")
-
-# %% [markdown]
-# Each gradient here is what backpropagation sends back to a neuron for this one sample. A
-# weight inside a neuron gets its gradient from the neuron's gradient, times the derivative of
-# the neuron's activation, times the input on that weight.
+# A tiny push in $x_2$ is all it takes to leave, but near the saddle the gradient is tiny too:
+# for dozens of steps the path barely moves, which is how a saddle looks in a loss curve, a
+# long plateau. In a network with many weights such points are far more common than poor
+# local minima, and the noise of stochastic gradients is one of the things that pushes the
+# weights off them.
 #
 # ## Exercise
 #
@@ -304,5 +335,5 @@ autograd.draw(logit, model=model, collapse="neuron", view="both")
 # 2. **Your own schedule.** Find $c_1$ and $c_2$ so that `optim.inverse_time(c1, c2)` trains
 #    the moons with `batch_size=1` to 100% accuracy in fewer epochs than any constant rate you
 #    try. Plot `history.lr` to see the schedule you used.
-# 3. **Harder data.** Try `data.spirals(200, noise=0.1)`. How many hidden units and epochs
-#    does it take? Draw the collapsed graph of your network.
+# 3. **Another saddle.** Compute the Hessian of $f = x_1 x_2$ at $(0, 0)$ with the engine. Is it
+#    a saddle? Along which directions does gradient descent leave it?

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 2. Computation graphs
+# # 5. Computation graphs
 #
 # A computation graph breaks a long formula into a chain of small assignments. Each assignment
 # is one operation whose derivative we know. Backpropagation is then the chain rule, applied one
@@ -16,6 +16,14 @@
 # 4. **step through `backward()`** one node at a time, frame by frame;
 # 5. differentiate a gradient to get a **second derivative**, and draw the graph that the
 #    gradient itself was computed on.
+#
+# **Where this is in the lectures** (the whole map is in the README):
+#
+# - backpropagation article, “computational graph (z = x + y, then q = 2z)” → § The smallest graph: $z = x + y$, then $q = 2z$
+# - feedforward networks, “Computation graphs (linear regression)” → § The linear-regression graph
+#
+# Previous: [4. Gradient descent](04-gradient-descent.ipynb). Next:
+# [6. The worked example](06-worked-example.ipynb).
 
 # %%
 # %matplotlib inline
@@ -55,6 +63,7 @@ autograd.draw(q, view="forward")
 # %%
 q.backward()
 print(f"dq/dz = {z.grad}, dq/dx = {x.grad}, dq/dy = {y.grad}")
+assert (z.grad, x.grad, y.grad) == (2.0, 2.0, 2.0)
 
 # %% [markdown]
 # A `+` node passes the gradient that reaches it on to both inputs unchanged. A node that
@@ -93,6 +102,9 @@ L = z**2
 L.label = "L"
 
 print(f"u = {u.data}, y_hat = {y_hat.data}, z = {z.data}, L = {L.data}")
+# the numbers in the table below: 2z = -2, x = 1.5, w1 = 0.5, dL/dw1 = -2 * 1.5 = -3
+assert (z.data, x.data, w1.data) == (-1.0, 1.5, 0.5)
+assert grad(L, [w1]) == (-3.0,)
 autograd.draw(L, view="forward", params=[w0, w1])
 
 # %% [markdown]
@@ -181,6 +193,7 @@ f = x**3
 df.label = "df/dx"
 (d2f,) = grad(df, x)
 print(f"f = {f.data}, f' = {df.data}, f'' = {d2f}")
+assert (df.data, d2f) == (6.75, 9.0)
 
 # %% [markdown]
 # `df` is an ordinary `Value`, and here is the graph it was computed on. Reading from the left:
@@ -204,6 +217,7 @@ g0, g1 = grad(L, [w0, w1], create_graph=True)
 g1.label = "dL/dw1"
 print(f"gradient: dL/dw0 = {g0.data}, dL/dw1 = {g1.data}")
 print("Hessian:", [list(grad(g, [w0, w1])) for g in (g0, g1)])
+assert [list(grad(g, [w0, w1])) for g in (g0, g1)] == [[2.0, 3.0], [3.0, 4.5]]
 
 # %% [markdown]
 # The graph of $\partial L/\partial w_1$ contains the whole forward pass (it needs $z$) and then

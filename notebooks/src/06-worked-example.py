@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 1. The worked example, one step at a time
+# # 6. The worked example, one step at a time
 #
 # The backpropagation lecture trains a tiny network by hand: two inputs, two hidden units, one
 # output, linear activations and no bias. This notebook redoes that calculation with chainrule.
@@ -12,16 +12,28 @@
 #    found;
 # 4. look at the **forward graph** and the **gradient graph** that `autograd.draw` makes of the
 #    same calculation;
-# 5. take one step of gradient descent and see what the learning rate does.
+# 5. take one step of gradient descent and see what the learning rate does;
+# 6. see why a network of **linear layers collapses** into a single linear map.
 #
 # The same numbers come out of the command `chainrule lecture`. Here we go through them one line
 # at a time.
+#
+# **Where this is in the lectures** (the whole map is in the README):
+#
+# - backpropagation, “Example: forward pass” → § Forward pass
+# - backpropagation, “Example: calculate error and gradient; Recursively applying the chain rule” → § The chain rule by hand
+# - backpropagation, “Example: forward pass (a linear activation function)” → § Linear layers collapse
+#
+# Previous: [5. Computation graphs](05-computation-graphs.ipynb). Next:
+# [7. Backpropagation layer by layer](07-backprop-layer-by-layer.ipynb).
 
 # %%
 # %matplotlib inline
 import warnings
 
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, without Jupyter widgets
+
+import numpy as np
 
 import autograd
 import nn
@@ -69,6 +81,7 @@ y_hat.label = "y_hat"
 print(f"h1    = 2 × (-0.78) + 3 × 0.85 = {h1.data:.4f}")
 print(f"h2    = 2 × 0.13   + 3 × 0.23 = {h2.data:.4f}")
 print(f"y_hat = 1.8 × h1 + 0.40 × h2  = {y_hat.data:.4f}")
+assert [round(h1.data, 12), round(h2.data, 12), round(y_hat.data, 12)] == [0.99, 0.95, 2.162]
 
 # %% [markdown]
 # ## Loss
@@ -82,6 +95,7 @@ error.label = "y_hat - y"
 L = 0.5 * error**2
 L.label = "L"
 print(f"L = 1/2 (y_hat - y)^2 = 1/2 × {error.data:.4f}^2 = {L.data:.6f}")
+assert round(L.data, 6) == 0.675122
 
 # %% [markdown]
 # ## The chain rule by hand
@@ -239,10 +253,15 @@ for name, p in model.named_parameters():
 # %%
 start = {w: w.data for w in weights}
 
+after_step = {}
 for lr in (0.1, 0.05, 0.01):
     for w in weights:
         w.data = start[w] - lr * w.grad
-    print(f"lr = {lr:<5} L: {L.data:.6f} -> {loss_now():.6f}")
+    after_step[lr] = loss_now()
+    print(f"lr = {lr:<5} L: {L.data:.6f} -> {after_step[lr]:.6f}")
+# the next cell's numbers: 0.68 -> 7.3 at 0.1, gradients up to 6.3, about 0.2 at 0.01
+assert round(L.data, 2) == 0.68 and round(after_step[0.1], 1) == 7.3
+assert round(max(abs(w.grad) for w in weights), 1) == 6.3 and round(after_step[0.01], 1) == 0.2
 
 for w in weights:  # back to the slide's weights
     w.data = start[w]
@@ -251,8 +270,31 @@ for w in weights:  # back to the slide's weights
 # A step of 0.1 overshoots and the loss goes up, from 0.68 to 7.3. The gradients are large
 # (up to 6.3), so 0.1 × 6.3 moves a weight much too far. A step of 0.01 cuts the loss to about
 # 0.2. The gradient gives the direction of the update. How far to go along it is our choice.
-# Notebook 5 comes back to learning rates and how to change them during training.
+# Notebook 4 is about learning rates and how to change them during training.
 #
+# ## Linear layers collapse
+#
+# Every unit here is linear, so the whole network is a linear function of $\mathbf x$:
+# $\hat y = \mathbf x W^{(1)} W^{(2)}$, and the product $W^{(1)} W^{(2)}$ is a single $2 \times 1$
+# matrix. One linear neuron with those two weights computes exactly the same $\hat y$, for every
+# input. Here $W^{(1)} W^{(2)} = [-1.352,\ 1.622]^\top$, and $2 \times (-1.352) + 3 \times 1.622 =
+# 2.162$ is the slide's $\hat y$. Stacking linear layers adds parameters but no power; the
+# nonlinear activations are what make depth worth having.
+
+# %%
+W1 = np.array([[-0.78, 0.13], [0.85, 0.23]])
+W2 = np.array([[1.8], [0.40]])
+collapsed = W1 @ W2
+print("W1 W2 =", collapsed.ravel().round(6).tolist())
+single = nn.Neuron.from_weights(collapsed.ravel().tolist(), activation="linear")
+print(f"one linear neuron on x = [2, 3]: y_hat = {single([2.0, 3.0]).data:.6f}")
+print(f"the two-layer network:           y_hat = {model([2.0, 3.0]).data:.6f}")
+assert collapsed.ravel().round(12).tolist() == [-1.352, 1.622]
+for x_test in ([2.0, 3.0], [-1.0, 0.5], [4.0, -2.0]):
+    assert abs(single(x_test).data - model(x_test).data) < 1e-12
+assert round(single([2.0, 3.0]).data, 12) == 2.162
+
+# %% [markdown]
 # ## Exercise
 #
 # The slide's next step adds **bias terms**: one $b^{(1)}_j$ for each hidden unit, plus
