@@ -68,6 +68,13 @@ class Step(torch.nn.Module):
         return heaviside(x)
 
 
+class Abs(torch.nn.Module):
+    """The abs activation as a layer (torch has none): |x|, gradient sign(x) (0 at 0) in both."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.abs(x)
+
+
 def scalar(x: float, dtype: torch.dtype = torch.float64) -> ValueTensor:
     """A 0-d leaf ValueTensor holding x, requiring grad."""
     return torch.tensor(x, dtype=dtype).as_subclass(ValueTensor).requires_grad_()

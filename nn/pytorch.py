@@ -13,9 +13,11 @@ linear         (no layer; Identity is read)  leaky_relu     LeakyReLU(0.01)
 relu           ReLU                          step           autograd.torch_ops.Step
 tanh           Tanh                          softmax        Softmax(dim=-1)
 sigmoid        Sigmoid                       log_softmax    LogSoftmax(dim=-1)
+abs            autograd.torch_ops.Abs
 =============  ============================  =============  ============================
 
-torch has no step layer, so ``Step`` (chainrule's step: 1 for x >= 0, gradient 0) is ours.
+torch has no step or abs layer, so ``Step`` (chainrule's step: 1 for x >= 0, gradient 0) and
+``Abs`` (torch.abs) are ours.
 torch is optional: it is imported only when these functions run (``import nn`` never loads
 it), and a missing torch is an error that says how to install it.
 """
@@ -75,7 +77,7 @@ def _activation(owner: Neuron | Layer) -> str:
 
 def _activation_layer(name: str) -> torch.nn.Module | None:
     torch = require_torch("to_torch")
-    from autograd.torch_ops import Step
+    from autograd.torch_ops import Abs, Step
 
     layers = {
         "linear": lambda: None,
@@ -84,6 +86,7 @@ def _activation_layer(name: str) -> torch.nn.Module | None:
         "sigmoid": torch.nn.Sigmoid,
         "leaky_relu": lambda: torch.nn.LeakyReLU(LEAKY_SLOPE),
         "step": Step,
+        "abs": Abs,
         "softmax": lambda: torch.nn.Softmax(dim=-1),
         "log_softmax": lambda: torch.nn.LogSoftmax(dim=-1),
     }
@@ -138,13 +141,14 @@ def _read_activation(name: str, layer: torch.nn.Module) -> str | None:
     """chainrule's name for an activation layer, None for Identity; ValueError otherwise."""
     import torch
 
-    from autograd.torch_ops import Step
+    from autograd.torch_ops import Abs, Step
 
     simple = {
         torch.nn.ReLU: "relu",
         torch.nn.Tanh: "tanh",
         torch.nn.Sigmoid: "sigmoid",
         Step: "step",
+        Abs: "abs",
     }
     if type(layer) in simple:
         return simple[type(layer)]

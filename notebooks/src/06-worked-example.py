@@ -147,6 +147,7 @@ L.backward()
 print(f"{'weight':<7}{'backward()':>12}{'by hand':>12}{'difference':>13}")
 for w in weights:
     print(f"{w.label:<7}{w.grad:>12.6f}{by_hand[w.label]:>12.6f}{w.grad - by_hand[w.label]:>13.1e}")
+assert round(h1.grad, 3) == 2.092  # the gradient graph's "grad = 2.092 × 3" below
 
 # %% [markdown]
 # They agree exactly. `backward()` multiplies the same numbers the formulas do: the gradient
