@@ -10,13 +10,12 @@ one environment.
 
 Where things live: ``primitives.py`` (every op with its derivative rule), ``value.py`` (the
 Value), ``backward.py`` (topological order and the chain rule), ``mode.py`` (no_grad,
-detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``tape.py`` (trace a graph
+detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``tape/`` (trace a graph
 once, replay it over a batch with numpy), ``viz/`` (pictures: ``autograd.draw`` and the
 explorer page ``autograd.explore``, loaded on first use so ``import autograd`` never imports
 graphviz), ``pytorch.py`` (``autograd.compare_with_torch``, also loaded on first use: torch is
-optional).  The engine
-never imports ``nn``: the ``chainrule`` command line lives in ``nn/cli.py``, where both are
-visible.
+optional).  The engine never imports ``nn``: the ``chainrule`` command line lives in
+``nn/cli.py``, where both are visible.
 """
 
 from .backward import grad, topological_order

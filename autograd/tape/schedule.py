@@ -1,0 +1,209 @@
+"""Compiling a recorded graph into groups: fuse sums, level the nodes, give them rows.
+
+1. *Sums are fused.*  ``sum(w_i * x_i)`` in Python is a chain of additions, as deep as it is
+   long.  A chain (or tree) of ``add`` nodes whose inner nodes have no other use becomes one
+   n-ary sum (a ``SumGroup`` member).
+2. *Levels.*  A node's level is one more than its deepest operand's (leaves: 0).  Nodes on one
+   level do not depend on each other, so all nodes of a level that do the same thing (one
+   primitive, or a fused sum) form a group that runs as one numpy call.
+3. *Rows and gradient routing.*  Rows are numbered in order of first use, so a group's rows
+   are often consecutive (slices, not gathers).  Only nodes that depend on a parameter need a
+   gradient; each group gets a ``Route`` per operand slot that needs one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import primitives as P
+from ..value import Constant, Value
+from .groups import Group, OpGroup, Route, Rows, SumGroup, index
+
+
+@dataclass
+class Compiled:
+    """A graph as the tape runs it: groups in order, and where inputs and outputs live."""
+
+    groups: list[Group]
+    n_rows: int
+    input_rows: Rows
+    param_rows: Rows
+    const_rows: Rows
+    const_values: np.ndarray
+    output_rows: np.ndarray
+
+
+def compile_graph(
+    order: list[Value],
+    outputs: list[Value],
+    placeholders: list[Value],
+    parameters: list[Value],
+) -> Compiled:
+    """Groups and rows for the graph `order` (parents first) computes."""
+    leaves = [n for n in order if n.is_leaf]
+    constants = [n for n in leaves if type(n) is Constant]
+    schedule = _schedule(order, outputs, set(parameters))
+    row = _assign_rows(schedule, leaves)
+    return Compiled(
+        groups=[entry.build(row) for entry in schedule],
+        n_rows=len(row),
+        input_rows=index([row[p] for p in placeholders]),
+        param_rows=index([row[p] for p in parameters]),
+        const_rows=index([row[n] for n in constants]),
+        const_values=np.array([n.data for n in constants]),
+        output_rows=np.array([row[o] for o in outputs], dtype=np.intp),
+    )
+
+
+# ---- groups before they have rows -----------------------------------------------------------
+
+
+class _Entry:
+    """A group's member nodes, their operands and which of those need a gradient."""
+
+    name: str
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+        self.nodes: list[Value] = []
+        self.operands: list[list[Value]] = []  # per member
+        self.operand_needs: list[list[bool]] = []  # per member, per operand
+
+    def add(self, node: Value, operands: list[Value], needs: list[bool]) -> None:
+        self.nodes.append(node)
+        self.operands.append(operands)
+        self.operand_needs.append(needs)
+
+    def slots(self) -> list[list[Value]]:
+        """Operands by slot (as the group's numpy call reads them)."""
+        raise NotImplementedError
+
+    def build(self, row: dict[Value, int]) -> Group:
+        """The group, with rows and routes."""
+        raise NotImplementedError
+
+    def _route(self, group: Group, row: dict[Value, int], needs: list[list[bool]]) -> Group:
+        for slot, slot_needs in zip(self.slots(), needs, strict=True):
+            needed = np.array(slot_needs, dtype=bool)
+            rows = np.array([row[v] for v in slot], dtype=np.intp)
+            group.routes.append(Route(rows, needed) if needed.any() else None)
+        if not any(group.routes):
+            group.routes = []  # nothing upstream needs a gradient: backward skips the group
+        return group
+
+
+class _OpEntry(_Entry):
+    def __init__(self, level: int, prim: P.Primitive) -> None:
+        super().__init__(level)
+        self.prim = prim
+        self.name = prim.name
+
+    def slots(self) -> list[list[Value]]:
+        # slot i = every member's i-th operand
+        return [[operands[i] for operands in self.operands] for i in range(self.prim.arity)]
+
+    def build(self, row: dict[Value, int]) -> Group:
+        group = OpGroup(
+            self.prim,
+            index([row[n] for n in self.nodes]),
+            [index([row[v] for v in slot]) for slot in self.slots()],
+        )
+        needs = [[n[i] for n in self.operand_needs] for i in range(self.prim.arity)]
+        return self._route(group, row, needs)
+
+
+class _SumEntry(_Entry):
+    name = "sum"
+
+    def slots(self) -> list[list[Value]]:
+        # one slot: every member's terms, member after member
+        return [[t for operands in self.operands for t in operands]]
+
+    def build(self, row: dict[Value, int]) -> Group:
+        (terms,) = self.slots()
+        group = SumGroup(
+            index([row[n] for n in self.nodes]),
+            index([row[v] for v in terms]),
+            np.array([len(operands) for operands in self.operands]),
+        )
+        return self._route(group, row, [[n for needs in self.operand_needs for n in needs]])
+
+
+# ---- the three steps ----------------------------------------------------------------------------
+
+
+def _fused_adds(order: list[Value], outputs: list[Value]) -> set[Value]:
+    """Inner nodes of add trees: adds used exactly once, by another add, and not outputs."""
+    uses: dict[Value, list[Value]] = {n: [] for n in order}
+    for node in order:
+        for parent in node.parents:
+            uses[parent].append(node)
+    output_set = set(outputs)
+    return {
+        n
+        for n in order
+        if n._prim is P.ADD
+        and n not in output_set
+        and len(uses[n]) == 1
+        and uses[n][0]._prim is P.ADD
+    }
+
+
+def _sum_terms(root: Value, fused: set[Value]) -> list[Value]:
+    """The terms of the fused sum rooted at `root`, left to right (as the adds ran)."""
+    terms, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node is root or node in fused:
+            stack.extend(reversed(node.parents))
+        else:
+            terms.append(node)
+    return terms
+
+
+def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
+    """Fuse sums, give every op node a level and group it with its kind on its level."""
+    fused = _fused_adds(order, outputs)
+    level: dict[Value, int] = {}
+    needs_grad: dict[Value, bool] = {}
+    sums: dict[int, _SumEntry] = {}
+    ops: dict[tuple[int, P.Primitive], _OpEntry] = {}
+    for node in order:
+        if node in fused:
+            continue
+        if node.is_leaf:
+            level[node], needs_grad[node] = 0, node in parameters
+            continue
+        operands = _sum_terms(node, fused) if node._prim is P.ADD else list(node.parents)
+        lv = level[node] = 1 + max(level[o] for o in operands)
+        member_needs = needs_grad[node] = any(needs_grad[o] for o in operands)
+        if node._prim is P.ADD:
+            entry = sums.get(lv)
+            if entry is None:
+                entry = sums[lv] = _SumEntry(lv)
+        else:
+            entry = ops.get((lv, node._prim))
+            if entry is None:
+                entry = ops[lv, node._prim] = _OpEntry(lv, node._prim)
+        entry.add(node, operands, [needs_grad[o] and member_needs for o in operands])
+    # level by level; within a level by name (the order rows are numbered in)
+    return sorted([*sums.values(), *ops.values()], key=lambda e: (e.level, e.name))
+
+
+def _assign_rows(schedule: list[_Entry], leaves: list[Value]) -> dict[Value, int]:
+    """Rows in order of first use, so a group's outputs, and often its operands, are contiguous
+    (numpy then works on slices, which are views, instead of gathering rows)."""
+    row: dict[Value, int] = {}
+    for entry in schedule:
+        for slot in entry.slots():
+            for node in slot:
+                if node not in row:
+                    row[node] = len(row)
+        for node in entry.nodes:
+            row[node] = len(row)
+    for leaf in leaves:  # leaves no op uses (an output that is an input, say)
+        if leaf not in row:
+            row[leaf] = len(row)
+    return row
