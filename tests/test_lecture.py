@@ -310,3 +310,14 @@ def test_the_table_names_f2_when_the_output_is_not_linear(capsys):
     out = capsys.readouterr().out
     assert "1 output (sigmoid)" in out and "(y_hat - y) f2'(z2) h_0" in out
     assert "All gradients agree." in out
+
+
+def test_readmes_excerpt_of_the_table_is_what_the_command_prints(capsys):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("`python3 dev.py lecture` prints")
+    block = readme[readme.index("```\n", start) + 4 : readme.index("\n```", start)]
+    assert main(["lecture", "--no-draw"]) == 0
+    printed = capsys.readouterr().out
+    assert block in printed

@@ -181,6 +181,26 @@ print("W =", [[w.data for w in row] for row in W], " b =", [bj.data for bj in b]
 learned = np.array([[yj.data for yj in outputs(x)] for x in X.tolist()])
 print("outputs (columns AND, OR, NAND):", learned.tolist())
 assert (learned == T).all()
+assert [[w.data for w in row] for row in W] == [[2, 1, -2], [1, 1, -1]] and b[1].data == -1
+
+# %% [markdown]
+# Each output is its own perceptron on the shared inputs, so each gets its own line. Columns of
+# $W$ never mix: output $j$'s error only moves column $j$. The rule stops as soon as every
+# corner is right, not when the line is in the middle: the OR line $x_1 + x_2 = 1$ runs through
+# $(0, 1)$ and $(1, 0)$ themselves, which count as firing only because `step(0) = 1`.
+
+# %%
+Wd = np.array([[w.data for w in row] for row in W])
+bd = np.array([bj.data for bj in b])
+g = np.linspace(-0.5, 1.5, 201)
+G1, G2 = np.meshgrid(g, g)
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.5), layout="constrained")
+for j, (ax, gate) in enumerate(zip(axes, ("AND", "OR", "NAND"), strict=True)):
+    fires = (G1 * Wd[0, j] + G2 * Wd[1, j] + bd[j] >= 0).astype(int)
+    ax.contourf(G1, G2, fires, levels=[-0.5, 0.5, 1.5], cmap="coolwarm", alpha=0.3)
+    ax.scatter(X[:, 0], X[:, 1], c=T[:, j], cmap="coolwarm", vmin=0, vmax=1, edgecolors="k")
+    ax.set_title(f"output {j}: {gate}, w = {Wd[:, j].tolist()}, b = {bd[j]:g}", fontsize=9)
+plt.show()
 
 
 # %% [markdown]
