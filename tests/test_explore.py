@@ -12,9 +12,9 @@ import pytest
 
 import autograd
 from autograd import Value, topological_order
-from nn.cli import main
 from autograd.viz import explorer
 from autograd.viz.render import find_renderer
+from nn.cli import main
 
 pytestmark = pytest.mark.skipif(find_renderer() is None, reason="no Graphviz renderer")
 

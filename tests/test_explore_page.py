@@ -17,10 +17,10 @@ import pytest
 import autograd
 import nn
 from autograd import Constant, Value, topological_order
-from nn.cli import main
 from autograd.viz.render import find_renderer
 from autograd.viz.style import number, short
 from nn import lecture
+from nn.cli import main
 
 # Debian's package is `chromium`; other systems name the binary differently.
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

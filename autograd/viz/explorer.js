@@ -219,7 +219,7 @@ function explore(root) {
     }
     const node = nodes[step.node];
     if (step.kind === "forward") {
-      stepCard.appendChild(el("h3", "", "Forward: the value of " + node.name));
+      stepCard.appendChild(el("h3", "", "Forward: " + step.title));
       const p = el("p", "cr-formula");
       p.appendChild(el("span", "", step.formula));
       p.appendChild(el("br"));
@@ -320,13 +320,26 @@ function explore(root) {
     svg.setAttribute("width", naturalWidth * zoom + "px");
     svg.setAttribute("height", naturalHeight * zoom + "px");
   }
-  function fit() {
+  function fitZoom() {
     const width = graphBox.clientWidth - 16;
-    setZoom(width > 0 ? Math.max(Math.min(1, width / naturalWidth), 0.4) : 1);
+    return width > 0 ? Math.min(1, width / naturalWidth) : 1;
   }
-  root.querySelector(".cr-zoom-in").addEventListener("click", () => setZoom(zoom * 1.25));
-  root.querySelector(".cr-zoom-out").addEventListener("click", () => setZoom(zoom / 1.25));
+  function fit() {
+    setZoom(fitZoom());
+    measureView();
+  }
+  root.querySelector(".cr-zoom-in").addEventListener("click", () => {
+    setZoom(zoom * 1.25);
+    measureView();
+  });
+  root.querySelector(".cr-zoom-out").addEventListener("click", () => {
+    setZoom(zoom / 1.25);
+    measureView();
+  });
   root.querySelector(".cr-zoom-fit").addEventListener("click", fit);
+  // at first the whole graph if its text stays readable (12 px boxes at 3/4 size, 9 px);
+  // a wider graph scrolls, and each step brings its node into view
+  setZoom(Math.max(fitZoom(), 0.75));
 
   root.querySelector(".cr-title").textContent = data.title;
   if (data.notice) {
@@ -334,7 +347,6 @@ function explore(root) {
     notice.textContent = data.notice;
     notice.hidden = false;
   }
-  fit();
   measure();
   go(0);
   if (document.body && document.body.firstElementChild === root) root.focus({ preventScroll: true });

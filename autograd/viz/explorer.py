@@ -303,6 +303,7 @@ class _Steps:
             return {
                 "kind": "forward",
                 "node": index[v],
+                "title": f"the value of {self.name(v)}",
                 "formula": f"{self.name(v)} = its activation of a weighted sum of "
                 + ", ".join(self.name(p) for p in inputs),
                 "numbers": f"= {style.short(v.data)}",
@@ -316,6 +317,7 @@ class _Steps:
         return {
             "kind": "forward",
             "node": index[v],
+            "title": f"the value of {head}" if head else f"a {v.op} node's value",
             "formula": f"{head} = {symbolic}" if head else symbolic,
             "numbers": f"= {numbers} = {style.short(v.data)}",
             "edges": [f"{self.ids[p]}->{vid}op" for p in shown_parents] + [f"{vid}op->{vid}"],
