@@ -141,6 +141,10 @@ autograd.draw(L, view="both", params=[w0, w1], edge_derivatives=True, grads="com
 steps = list(backward_steps(L))
 for step in steps:
     print(f"step {step.index}: {step.explain()}")
+# the order described below: L, then z, then z's inputs y and y_hat, ... , the leaves last
+order = [step.node.label for step in steps]
+assert order[:2] == ["L", "z"] and set(order[2:4]) == {"y", "y_hat"}
+assert set(order[-2:]) <= {"x", "w0", "w1"}
 
 # %% [markdown]
 # Here are the same steps as pictures. A node's gradient stays *not computed* until its step
