@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 # Scalars a Value accepts; numbers.Real covers int, float, bool, Fraction and numpy's reals.
 _REAL_TYPES = (numbers.Real, np.bool_)
 
+# The 0.0 every new Value's .grad starts as: one shared object, so the backward pass can tell
+# with `is` (no comparison, no truth test of whatever a user put in .grad) that there is no old
+# gradient to save and add back.
+ZERO = 0.0
+
 
 def as_float(x) -> float:
     """The float inside a real number (or a one-element numpy array); TypeError for anything else."""
@@ -70,7 +75,7 @@ class Value:
 
     def __init__(self, data, label: str = "") -> None:
         self.data = data if type(data) is float else as_float(data)
-        self.grad = 0.0
+        self.grad = ZERO
         self._prim: Primitive | None = None
         self._a: Value | None = None  # first operand (None for a leaf)
         self._b: Value | None = None  # second operand (None for a leaf or a one-operand op)
@@ -307,7 +312,7 @@ def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
         raise _forward_error(prim, (a,) if b is None else (a, b), exc) from None
     out = _new(Value)
     out.data = data
-    out.grad = 0.0
+    out.grad = ZERO
     out.label = ""
     out._prim = prim
     out._a = a
@@ -346,7 +351,7 @@ def _constant(x) -> Constant | None:
     if type(x) is float or type(x) is int or isinstance(x, _REAL_TYPES):
         c = _new(Constant)
         c.data = float(x)
-        c.grad = 0.0
+        c.grad = ZERO
         c._prim = c._a = c._b = None
         c.label = ""
         return c
