@@ -23,7 +23,16 @@ from contextlib import nullcontext
 import numpy as np
 
 from .mode import enable_grad, state
-from .value import ZERO, Constant, Value, as_float, describe_call, describe_operand
+from .value import (
+    ZERO,
+    CheckedValue,
+    Constant,
+    Value,
+    _slot_data,
+    as_float,
+    describe_call,
+    describe_operand,
+)
 
 # --------------------------------------------------------------------------------------------
 # The algorithm, plainly: what the fast path below computes (the tests check they agree).
@@ -215,6 +224,8 @@ def _chain_rule_recorded_or_checked(order: list[Value], create_graph: bool) -> N
         if prim is None:
             continue
         a, b = node._a, node._b
+        if anomaly and type(node) is CheckedValue:
+            _check_unchanged(node)
         if create_graph:
             out = node
             a_in = a.data if type(a) is Constant else a
@@ -234,6 +245,27 @@ def _chain_rule_recorded_or_checked(order: list[Value], create_graph: bool) -> N
             if anomaly:
                 _check_finite(parent_grad, node)
             parent.grad = parent_grad if parent.grad is _UNSET else parent.grad + parent_grad
+
+
+def _check_unchanged(node: CheckedValue) -> None:
+    """Refuse to differentiate at numbers the forward did not see: a .data changed since."""
+    for v, seen in zip((node, *node.parents), node._read, strict=False):
+        now = _slot_data(v)
+        if now is not seen and now != seen:
+            who = (
+                f"the Value {v.label!r}"
+                if v.label
+                else f"the output of {v.op}"
+                if v.op
+                else "a leaf"
+            )
+            raise RuntimeError(
+                f"detect_anomaly: the .data of {who} was changed from {seen!r} to {now!r} "
+                f"after {describe_call(node._prim, node.parents)} used it in forward, so "
+                "backward would differentiate at a point the forward never computed. Change "
+                ".data only after backward() (as every optimizer here does), then run the "
+                "forward again"
+            )
 
 
 def _backward_error(node: Value, exc: Exception) -> Exception:
@@ -308,7 +340,12 @@ def backward(root: Value, grad=1.0, create_graph: bool = False) -> None:
     as in micrograd and PyTorch: call ``zero_grad()`` (or set ``.grad = 0.0``) between steps.
     With ``create_graph=True`` every ``.grad`` is a Value, so gradients can themselves be
     differentiated (second, third derivatives).  The topological sort uses an explicit stack,
-    so a chain of a million ops is fine.
+    so a chain of a million ops is fine.  If it raises (or is interrupted), every ``.grad`` is
+    as it was before the call.
+
+    Gradients use each Value's ``.data`` as it is now: change ``.data`` only after backward()
+    (as every optimizer here does), then run the forward again.  Under ``detect_anomaly()`` a
+    ``.data`` changed since the forward is a RuntimeError naming the Value.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value, got {type(root).__name__}")

@@ -283,6 +283,22 @@ class TracedValue(Value):
         )
 
 
+class CheckedValue(Value):
+    """A Value made under ``detect_anomaly``: it also keeps the numbers its op saw (its own and
+    its operands'), so backward() can tell that one was changed (``x.data = 3.0``) since.
+
+    Gradients use the numbers as they are at backward time, so changing ``.data`` between
+    forward and backward would silently differentiate at a point the forward never computed.
+    Change parameters after ``backward()`` (every optimizer here does), then run forward again.
+    """
+
+    __slots__ = ("_read",)
+
+    def __repr__(self) -> str:  # an ordinary Value to the user
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+
 def _number(x) -> float | None:
     """The number to compare with (None for something that is not a real number)."""
     if state.tracing:
@@ -330,9 +346,15 @@ def _compute_in_mode(prim: Primitive, a: Value, b: Value | None) -> Value:
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _forward_error(prim, (a,) if b is None else (a, b), exc) from None
     traced = state.tracing and (type(a) is TracedValue or type(b) is TracedValue)
-    out = _new(TracedValue if traced else Value)
+    if traced:
+        out = _new(TracedValue)
+    elif state.anomaly:
+        out = _new(CheckedValue)
+        out._read = (data, x, y)
+    else:
+        out = _new(Value)
     out.data = data
-    out.grad = 0.0
+    out.grad = ZERO
     out.label = ""
     out._prim = prim
     out._a = a
