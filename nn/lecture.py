@@ -112,7 +112,14 @@ class Numbers:
             raise ValueError(
                 f"b1 has {len(self.b1)} values but W1 is {shape}: give one bias per hidden unit"
             )
-        for name, values in (("x", self.x), ("W1", sum(self.W1, ())), ("W2", self.W2)):
+        biases = (*(self.b1 or ()), *(() if self.b2 is None else (self.b2,)))
+        for name, values in (
+            ("x", self.x),
+            ("y", (self.y,)),
+            ("W1", sum(self.W1, ())),
+            ("W2", self.W2),
+            ("the biases", biases),
+        ):
             if not all(math.isfinite(v) for v in values):
                 raise ValueError(f"{name} must be finite numbers, got {list(values)}")
 

@@ -321,3 +321,13 @@ def test_readmes_excerpt_of_the_table_is_what_the_command_prints(capsys):
     assert main(["lecture", "--no-draw"]) == 0
     printed = capsys.readouterr().out
     assert block in printed
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "name"),
+    [("y", math.nan, "y"), ("b2", math.inf, "the biases"), ("W2", (1.0, math.nan), "W2")],
+)
+def test_numbers_from_python_refuse_what_is_not_finite(field, value, name):
+    fields = {"b1": (0.0, 0.0), "b2": 0.0, field: value}
+    with pytest.raises(ValueError, match=f"^{name} must be finite numbers"):
+        lecture.Numbers(**fields)
