@@ -175,6 +175,21 @@ def one_hot(y: ArrayLike, classes: int | None = None) -> np.ndarray:
     return np.eye(classes)[y]
 
 
+def thermometer(y: ArrayLike, levels: int | None = None) -> np.ndarray:
+    """Ordinal labels 0..levels-1 as thermometer codes: label k turns on the first k + 1 units.
+
+    small/medium/large (0, 1, 2) become [1, 0, 0], [1, 1, 0], [1, 1, 1]: nearer levels get
+    nearer codes, unlike ``one_hot``, whose codes are all the same distance apart.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or y.dtype.kind not in "iub":
+        raise ValueError("thermometer needs a 1-D array of integer levels")
+    levels = int(y.max()) + 1 if levels is None else levels
+    if y.min() < 0 or y.max() >= levels:
+        raise ValueError(f"levels must be in 0..{levels - 1}")
+    return (np.arange(levels)[None, :] <= y[:, None]).astype(float)
+
+
 # ---- splits and batches ----------------------------------------------------------------
 
 

@@ -139,3 +139,24 @@ def test_a_damaged_digits_file_is_named_not_parsed(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "DIGITS_FILE", damaged)
     with pytest.raises(ValueError, match="digits.csv.gz is damaged.*reinstall chainrule"):
         data.digits()
+
+
+def test_thermometer_codes_keep_the_order_of_levels():
+    codes = data.thermometer(np.array([0, 1, 2]))
+    assert codes.tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    assert data.thermometer(np.array([1]), levels=4).tolist() == [[1, 1, 0, 0]]
+    distance = np.linalg.norm(codes[0] - codes, axis=1)
+    assert distance.tolist() == sorted(distance.tolist())  # further levels, further codes
+
+
+@pytest.mark.parametrize(
+    ("y", "levels", "message"),
+    [
+        ([0.5, 1.0], None, "integer levels"),
+        ([0, 3], 3, r"levels must be in 0\.\.2"),
+        ([-1], 2, "0..1"),
+    ],
+)
+def test_thermometer_refuses_what_is_not_an_ordinal_level(y, levels, message):
+    with pytest.raises(ValueError, match=message):
+        data.thermometer(np.array(y), levels)

@@ -342,7 +342,7 @@ assert all(final[4, seed] == 1.0 for seed in range(10))
 bases = ["A", "C", "G", "T"]
 one_of_k = data.one_hot(np.arange(len(bases)))
 sizes = ["small", "medium", "large"]
-thermometer = np.array([[1.0 if unit <= k else 0.0 for unit in range(3)] for k in range(3)])
+thermometer = data.thermometer(np.arange(len(sizes)))  # level k: the first k + 1 units on
 for base, code in zip(bases, one_of_k.tolist(), strict=True):
     print(f"{base}: {code}")
 for size, code in zip(sizes, thermometer.tolist(), strict=True):
