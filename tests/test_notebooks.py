@@ -27,6 +27,7 @@ EXPECTED = [  # the lectures' order: neuron, perceptron, XOR, MLP, gradient desc
     "07-backprop-layer-by-layer",
     "08-training-an-mlp",
     "09-lecture-errata",
+    "10-pytorch",  # beyond the lectures: the same network in PyTorch
 ]
 
 
