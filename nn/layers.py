@@ -190,6 +190,10 @@ class Neuron(Module):
     def extra_repr(self) -> str:
         return f"{self.nin}, {self._act_name}" + ("" if self.b is not None else ", bias=False")
 
+    def _linear_groups(self) -> list[tuple[Module, list[Neuron]]]:
+        # what becomes one torch Linear: (the module with the activation, its neurons)
+        return [(self, [self])]
+
     def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
         """This neuron as torch.nn.Sequential(Linear(nin, 1), activation), same numbers."""
         from .pytorch import to_torch
@@ -280,6 +284,9 @@ class Layer(Module):
     def extra_repr(self) -> str:
         bias = "" if self.neurons[0].b is not None else ", bias=False"
         return f"{self.nin} -> {self.nout}, {self._act_name}{bias}"
+
+    def _linear_groups(self) -> list[tuple[Module, list[Neuron]]]:
+        return [(self, self.neurons)]
 
     def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
         """This layer as torch.nn.Sequential(Linear(nin, nout), activation), same numbers."""
@@ -380,6 +387,9 @@ class MLP(Module):
     def extra_repr(self) -> str:
         return " -> ".join(map(str, self.sizes))
 
+    def _linear_groups(self) -> list[tuple[Module, list[Neuron]]]:
+        return [(layer, layer.neurons) for layer in self.layers]
+
     def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
         """This MLP as a torch.nn.Sequential of Linear and activation layers, same numbers."""
         from .pytorch import to_torch
@@ -393,9 +403,18 @@ class MLP(Module):
         Each Linear (torch's weight[j][i]: unit j from input i) becomes a Layer, with the
         activation layer after it (none: linear); anything else is a ValueError naming it.
         """
-        from .pytorch import from_torch
+        from .pytorch import read_sequential
 
-        return from_torch(cls, module)
+        layers = []
+        for where, W, b, activation in read_sequential(module):
+            try:
+                layers.append(Layer.from_weights(W, b, activation))
+            except ValueError as exc:  # a NaN or infinite weight, named W[i][j] or b[j]
+                raise ValueError(f"{where}: {exc}") from None
+        model = cls.__new__(cls)
+        model.layers = layers
+        model.relabel()
+        return model
 
 
 def _finite(x: object, what: str) -> float:

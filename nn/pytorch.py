@@ -31,7 +31,7 @@ from autograd import Value
 from autograd.pytorch import Comparison, Row, require_torch
 
 from .functional import ACTIVATIONS, LAYER_ACTIVATIONS
-from .layers import MLP, Layer, Neuron
+from .module import Module
 
 if TYPE_CHECKING:
     import torch
@@ -43,22 +43,22 @@ READABLE = "ReLU, Tanh, Sigmoid, LeakyReLU(0.01), Softmax(dim=-1), LogSoftmax(di
 # ---- chainrule -> torch --------------------------------------------------------------------
 
 
-def _groups(model: Neuron | Layer | MLP) -> list[tuple[Neuron | Layer, list[Neuron]]]:
+# (This module reads nn's models through their ``_linear_groups()`` and never imports
+# nn.layers, which imports it: the two would otherwise import each other.)
+
+
+def _groups(model: Module) -> list[tuple[Module, list[Module]]]:
     """The units that become one Linear each: (the module owning the activation, its neurons)."""
-    if isinstance(model, MLP):
-        return [(layer, layer.neurons) for layer in model.layers]
-    if isinstance(model, Layer):
-        return [(model, model.neurons)]
-    if isinstance(model, Neuron):
-        return [(model, [model])]
-    raise TypeError(f"to_torch takes a Neuron, Layer or MLP, got {type(model).__name__}")
+    if not hasattr(model, "_linear_groups"):
+        raise TypeError(f"to_torch takes a Neuron, Layer or MLP, got {type(model).__name__}")
+    return model._linear_groups()
 
 
-def _activation(owner: Neuron | Layer) -> str:
+def _activation(owner: Module) -> str:
     """The owner's activation name, if it is one of the named ones (a function of one's own has
     no torch layer)."""
     name = owner.activation
-    if isinstance(owner, Layer):
+    if hasattr(owner, "neurons"):  # a Layer: a unit activation, or one over the whole layer
         unit, layer_act = owner.neurons[0]._act, owner._layer_act
         known = (layer_act is None and unit is ACTIVATIONS.get(name)) or (
             layer_act is not None and layer_act is LAYER_ACTIVATIONS.get(name)
@@ -93,7 +93,7 @@ def _activation_layer(name: str) -> torch.nn.Module | None:
     return layers[name]()
 
 
-def to_torch(model: Neuron | Layer | MLP, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
+def to_torch(model: Module, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
     """model as a ``torch.nn.Sequential`` of Linear and activation layers, same numbers.
 
     dtype: the parameters' torch dtype (default float64, which holds chainrule's floats
@@ -170,8 +170,14 @@ def _read_activation(name: str, layer: torch.nn.Module) -> str | None:
     )
 
 
-def from_torch(cls: type[MLP], module: torch.nn.Sequential) -> MLP:
-    """A chainrule MLP with the module's layers and exactly its numbers (see ``MLP.from_torch``)."""
+def read_sequential(
+    module: torch.nn.Sequential,
+) -> list[tuple[str, list[list[float]], list[float] | None, str]]:
+    """One (where, W, b, activation) per Linear layer of the Sequential, for ``MLP.from_torch``.
+
+    W[i][j] is the weight from input i to unit j (the transpose of torch's weight), b the
+    biases or None, every number a float64; ``where`` names the layer for error messages.
+    """
     torch = require_torch("MLP.from_torch")
     if not isinstance(module, torch.nn.Sequential):
         raise TypeError(
@@ -204,25 +210,20 @@ def from_torch(cls: type[MLP], module: torch.nn.Sequential) -> MLP:
         found[-1][2] = activation
     if not found:
         raise ValueError("MLP.from_torch: the Sequential has no Linear layer")
-    layers = []
+    specs = []
     for name, linear, activation in found:
         weight = linear.weight.detach().to(torch.float64)
         bias = None if linear.bias is None else linear.bias.detach().to(torch.float64).tolist()
-        try:
-            layers.append(Layer.from_weights(weight.T.tolist(), bias, activation or "linear"))
-        except ValueError as exc:  # a NaN or infinite weight, named W[i][j] or b[j]
-            raise ValueError(f"layer {name} of the Sequential, {linear!r}: {exc}") from None
-    model = cls.__new__(cls)
-    model.layers = layers
-    model.relabel()
-    return model
+        where = f"layer {name} of the Sequential, {linear!r}"
+        specs.append((where, weight.T.tolist(), bias, activation or "linear"))
+    return specs
 
 
 # ---- comparing ----------------------------------------------------------------------------
 
 
 def _pairs(
-    model: Neuron | Layer | MLP, module: torch.nn.Module
+    model: Module, module: torch.nn.Module
 ) -> Iterator[tuple[Value, torch.Tensor, tuple[int, ...]]]:
     """(chainrule parameter, torch tensor, index in it) for every parameter of model."""
     import torch
@@ -250,7 +251,7 @@ def _pairs(
 
 
 def compare_parameters(
-    model: Neuron | Layer | MLP,
+    model: Module,
     module: torch.nn.Module,
     grad: bool = False,
     rtol: float = 1e-9,
