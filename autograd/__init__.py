@@ -10,16 +10,18 @@ one environment.
 
 Where things live: ``primitives.py`` (every op with its derivative rule), ``value.py`` (the
 Value), ``backward.py`` (topological order and the chain rule), ``mode.py`` (no_grad,
-detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``tape/`` (trace a graph
-once, replay it over a batch with numpy), ``viz/`` (pictures: ``autograd.draw`` and the
-explorer page ``autograd.explore``, loaded on first use so ``import autograd`` never imports
-graphviz), ``pytorch.py`` (``autograd.compare_with_torch``, also loaded on first use: torch is
-optional).  The engine never imports ``nn``: the ``chainrule`` command line lives in
-``nn/cli.py``, where both are visible.
+detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``extend.py``
+(``define_primitive``: a new op from user code), ``tape/`` (trace a graph once, replay it over
+a batch with numpy), ``viz/`` (pictures: ``autograd.draw`` and the explorer page
+``autograd.explore``, loaded on first use so ``import autograd`` never imports graphviz),
+``pytorch.py`` (``autograd.compare_with_torch``, also loaded on first use: torch is optional).
+The engine never imports ``nn``: the ``chainrule`` command line lives in ``nn/cli.py``, where
+both are visible.
 """
 
 from .backward import grad, topological_order
 from .collector import relaxed_gc
+from .extend import define_primitive
 from .gradcheck import GradcheckError, gradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .primitives import PRIMITIVES, Primitive
@@ -43,6 +45,7 @@ __all__ = [
     "GradcheckError",
     "Primitive",
     "PRIMITIVES",
+    "define_primitive",
     "trace",
     "Tape",
     "TracingError",

@@ -13,8 +13,10 @@ Rules are written in plain arithmetic so the same rule runs on
 
 The few non-arithmetic helpers a rule needs (``cos``, ``log``, the indicator ``positive``)
 dispatch on the type of their argument; see "Helpers that work on any operand" below.
-Adding an op is one ``Primitive(...)`` entry here plus its operator or method on ``Value``;
-the test suite finds every entry of ``PRIMITIVES`` on its own.
+Adding an op is one ``Primitive(...)`` entry here: ``PRIMITIVES`` lists every entry declared
+in this file, a one-operand op becomes a ``Value`` method and a ``chainrule draw`` function on
+its own, and the test suite finds it too (a two-operand op also needs its operator or method).
+From user code, ``autograd.define_primitive`` does the same (``extend.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Primitive:
     array_forward: Callable[..., np.ndarray] | None = None  # on numpy arrays; None: same as forward
     # Points where the derivative has a kink or jump; the finite-difference tests keep away.
     kinks: tuple[float, ...] = ()
+    doc: str = ""  # one line: the docstring of its Value method, its line in the CLI's help
     arity: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -183,9 +186,15 @@ MUL = Primitive("mul", "*", operator.mul, lambda g, out, a, b: (g * b, g * a))
 DIV = Primitive(
     "div", "/", _divide, lambda g, out, a, b: (g / b, -g * out / b), array_forward=np.divide
 )
-NEG = Primitive("neg", "-", operator.neg, lambda g, out, a: (-g,))
+NEG = Primitive("neg", "-", operator.neg, lambda g, out, a: (-g,), doc="-x.")
 ABS = Primitive(
-    "abs", "abs", abs, lambda g, out, a: (g * sign(a),), array_forward=np.abs, kinks=(0.0,)
+    "abs",
+    "abs",
+    abs,
+    lambda g, out, a: (g * sign(a),),
+    array_forward=np.abs,
+    kinks=(0.0,),
+    doc="|x|; its derivative at 0 is taken as 0, as in PyTorch.",
 )
 
 # ---- powers
@@ -205,19 +214,54 @@ VALUE_POW = Primitive(
 )
 
 # ---- exponentials and logarithms
-EXP = Primitive("exp", "exp", math.exp, lambda g, out, a: (g * out,), array_forward=np.exp)
-LOG = Primitive("log", "log", _log, lambda g, out, a: (g / a,), array_forward=np.log)
+EXP = Primitive(
+    "exp", "exp", math.exp, lambda g, out, a: (g * out,), array_forward=np.exp, doc="e ** x."
+)
+LOG = Primitive(
+    "log",
+    "log",
+    _log,
+    lambda g, out, a: (g / a,),
+    array_forward=np.log,
+    doc="Natural logarithm; ValueError for a non-positive operand.",
+)
 # d sqrt(x)/dx = 1 / (2 sqrt(x)) = 0.5 / out  (infinite at 0)
-SQRT = Primitive("sqrt", "sqrt", _sqrt, lambda g, out, a: (g * 0.5 / out,), array_forward=np.sqrt)
+SQRT = Primitive(
+    "sqrt",
+    "sqrt",
+    _sqrt,
+    lambda g, out, a: (g * 0.5 / out,),
+    array_forward=np.sqrt,
+    doc="Square root; ValueError for a negative operand.",
+)
 
 # ---- trigonometric
-SIN = Primitive("sin", "sin", math.sin, lambda g, out, a: (g * cos(a),), array_forward=np.sin)
-COS = Primitive("cos", "cos", math.cos, lambda g, out, a: (-g * sin(a),), array_forward=np.cos)
+SIN = Primitive(
+    "sin",
+    "sin",
+    math.sin,
+    lambda g, out, a: (g * cos(a),),
+    array_forward=np.sin,
+    doc="Sine (radians).",
+)
+COS = Primitive(
+    "cos",
+    "cos",
+    math.cos,
+    lambda g, out, a: (-g * sin(a),),
+    array_forward=np.cos,
+    doc="Cosine (radians).",
+)
 
 # ---- activations
 # tanh' = 1 - tanh^2 ; sigmoid' = sigmoid (1 - sigmoid): both read off the output.
 TANH = Primitive(
-    "tanh", "tanh", math.tanh, lambda g, out, a: (g * (1 - out * out),), array_forward=np.tanh
+    "tanh",
+    "tanh",
+    math.tanh,
+    lambda g, out, a: (g * (1 - out * out),),
+    array_forward=np.tanh,
+    doc="Hyperbolic tangent.",
 )
 SIGMOID = Primitive(
     "sigmoid",
@@ -225,6 +269,7 @@ SIGMOID = Primitive(
     _sigmoid,
     lambda g, out, a: (g * out * (1 - out),),
     array_forward=_sigmoid_arrays,
+    doc="Logistic function 1 / (1 + e^-x), computed without overflow.",
 )
 # softplus(x) = log(1 + e^x), computed as max(x, 0) + log1p(e^-|x|) so it never overflows.
 # Its derivative is sigmoid(x): smooth everywhere, unlike the same formula built from relu and abs.
@@ -234,6 +279,7 @@ SOFTPLUS = Primitive(
     lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a))),
     lambda g, out, a: (g * sigmoid(a),),
     array_forward=lambda a: np.logaddexp(0.0, a),
+    doc="log(1 + e^x), without overflow; its derivative is sigmoid(x).",
 )
 RELU = Primitive(
     "relu",
@@ -242,6 +288,7 @@ RELU = Primitive(
     lambda g, out, a: (g * positive(a),),
     array_forward=lambda a: np.maximum(a, 0.0),
     kinks=(0.0,),
+    doc="max(0, x); the derivative at 0 is taken as 0, as in micrograd and PyTorch.",
 )
 # slope 1 for x > 0 and alpha otherwise; alpha is a plain number, like pow's exponent.
 LEAKY_RELU = Primitive(
@@ -251,6 +298,7 @@ LEAKY_RELU = Primitive(
     lambda g, out, a, alpha: (g * (alpha + (1 - alpha) * positive(a)), 0.0),
     array_forward=lambda a, alpha: np.where(a > 0, a, alpha * a),
     kinks=(0.0,),
+    doc="x for x > 0, alpha * x otherwise (alpha: a number, not differentiated).",
 )
 # The perceptron's threshold (Heaviside, step(0) = 1).  Its derivative is 0 wherever it exists,
 # which is exactly why a network of threshold units cannot be trained by gradient descent.
@@ -261,29 +309,20 @@ STEP = Primitive(
     lambda g, out, a: (g * 0.0,),
     array_forward=lambda a: (a >= 0).astype(float),
     kinks=(0.0,),
+    doc="The perceptron's threshold: 1 for x >= 0, else 0; derivative 0 everywhere.",
 )
 
+# Every entry above, in the order declared: no list to keep in step with the table.
 PRIMITIVES: dict[str, Primitive] = {
-    p.name: p
-    for p in (
-        ADD,
-        SUB,
-        MUL,
-        DIV,
-        NEG,
-        ABS,
-        POW,
-        VALUE_POW,
-        EXP,
-        LOG,
-        SQRT,
-        SIN,
-        COS,
-        TANH,
-        SIGMOID,
-        SOFTPLUS,
-        RELU,
-        LEAKY_RELU,
-        STEP,
-    )
+    p.name: p for p in list(globals().values()) if isinstance(p, Primitive)
 }
+
+
+def register(prim: Primitive) -> Primitive:
+    """Add prim to ``PRIMITIVES`` (``extend.define_primitive`` is the public way)."""
+    if not isinstance(prim, Primitive):
+        raise TypeError(f"register() takes a Primitive, got {type(prim).__name__}")
+    if prim.name in PRIMITIVES:
+        raise ValueError(f"a primitive named {prim.name!r} exists already")
+    PRIMITIVES[prim.name] = prim
+    return prim

@@ -173,43 +173,9 @@ class Value:
         other = _number(other)
         return NotImplemented if other is None else self.data >= other
 
-    # ---- functions -------------------------------------------------------------------------
-
-    def exp(self) -> Value:
-        """e ** self."""
-        return _compute(P.EXP, self)
-
-    def log(self) -> Value:
-        """Natural logarithm; ValueError for a non-positive operand."""
-        return _compute(P.LOG, self)
-
-    def sqrt(self) -> Value:
-        """Square root; ValueError for a negative operand."""
-        return _compute(P.SQRT, self)
-
-    def sin(self) -> Value:
-        """Sine (radians)."""
-        return _compute(P.SIN, self)
-
-    def cos(self) -> Value:
-        """Cosine (radians)."""
-        return _compute(P.COS, self)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent."""
-        return _compute(P.TANH, self)
-
-    def sigmoid(self) -> Value:
-        """Logistic function 1 / (1 + e^-x), computed without overflow."""
-        return _compute(P.SIGMOID, self)
-
-    def softplus(self) -> Value:
-        """log(1 + e^x), without overflow; its derivative is sigmoid(x)."""
-        return _compute(P.SOFTPLUS, self)
-
-    def relu(self) -> Value:
-        """max(0, x); the derivative at 0 is taken as 0, as in micrograd and PyTorch."""
-        return _compute(P.RELU, self)
+    # ---- functions ---------------------------------------------------------------------------
+    # Every one-operand primitive is a method (x.exp(), x.tanh(), ...), made from its table
+    # entry below the class (_bind_method).  leaky_relu takes a number as well:
 
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x for x > 0, alpha * x otherwise (alpha is a number: it is not differentiated)."""
@@ -218,10 +184,6 @@ class Value:
         if not isinstance(alpha, (Value, *_REAL_TYPES)):
             raise TypeError(f"leaky_relu: alpha must be a real number, got {type(alpha).__name__}")
         return _leaky_relu(self, alpha)
-
-    def step(self) -> Value:
-        """The perceptron's threshold: 1 for x >= 0, else 0; its derivative is 0 everywhere."""
-        return _compute(P.STEP, self)
 
 
 class Constant(Value):
@@ -413,6 +375,24 @@ _pow = _operator(P.POW)  # x ** number
 _value_pow = _operator(P.VALUE_POW)  # x ** Value
 Value.__rpow__ = _operator(P.VALUE_POW, reflected=True)  # number ** x
 _leaky_relu = _operator(P.LEAKY_RELU)  # alpha is a number, like pow's exponent
+
+
+def _bind_method(prim: Primitive) -> None:
+    """Give Value the method ``x.<prim.name>()`` for a one-operand primitive."""
+
+    def method(self: Value) -> Value:
+        return _compute(prim, self)
+
+    method.__name__ = prim.name
+    method.__qualname__ = f"Value.{prim.name}"
+    method.__doc__ = prim.doc or f"{prim.name}(x)."
+    setattr(Value, prim.name, method)
+
+
+for _prim in P.PRIMITIVES.values():
+    if _prim.arity == 1:
+        _bind_method(_prim)
+del _prim
 
 
 # ---- error messages ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from autograd import PRIMITIVES
 from autograd.viz import expr, find_renderer, render, renderer
 from nn.cli import main
 
@@ -64,6 +65,24 @@ def test_without_output_the_dot_text_goes_to_stdout(capsys):
     assert status == 0 and out.startswith("digraph chainrule {")
     assert "grad = 1 \u00d7 1" in out
     assert "d/dx = 1.0000" in err
+
+
+@pytest.mark.parametrize("name", [n for n, p in PRIMITIVES.items() if p.arity == 1])
+def test_every_one_operand_primitive_is_drawable_from_the_command_line(capsys, name):
+    status, out, err = run(capsys, f"{name}(x)", "x=0.7", "-o", "-")
+    assert status == 0, err
+    assert f'tooltip="{name}: {PRIMITIVES[name].symbol}"' in out  # the op's ellipse
+    assert f"{name}(x) = {PRIMITIVES[name].forward(0.7):.4f}" in err  # the summary line
+
+
+def test_the_help_lists_every_function_with_its_entry_s_line(capsys):
+    with pytest.raises(SystemExit):
+        main(["draw", "--help"])
+    out = capsys.readouterr().out
+    for name, prim in PRIMITIVES.items():
+        if prim.arity == 1:
+            assert f"  {name}(x) " in out and prim.doc in out
+    assert "leaky_relu(x, alpha)" in out
 
 
 def test_unknown_suffix_is_refused(capsys, tmp_path):
@@ -177,7 +196,7 @@ HOSTILE = [
     ("not x", "unary Not"),
     ("exp(x=1)", "keyword"),
     ("exp(x, x)", "takes 1 argument"),
-    ("leaky_relu(x, x)", "slope must be a number"),
+    ("leaky_relu(x, x)", "alpha must be a number"),
     ("exp", "is a function"),
     ("eval('1')", "unknown function eval"),
     ("open('f')", "unknown function open"),

@@ -282,7 +282,9 @@ def test_parameter_holding_a_numpy_float32_is_saved_as_its_number(tmp_path):
 def test_parameter_holding_no_number_is_a_clear_error_and_writes_nothing(tmp_path, data):
     m = model(0)
     m.parameters()[2].data = data
-    with pytest.raises(TypeError, match=r"cannot save: parameter 'layers\.0\.neurons\.0\.b' holds "):
+    with pytest.raises(
+        TypeError, match=r"cannot save: parameter 'layers\.0\.neurons\.0\.b' holds "
+    ):
         m.save(tmp_path / "m.json")
     assert list(tmp_path.iterdir()) == []
 

@@ -45,14 +45,23 @@ def node_id(line: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def test_draw_returns_a_graphviz_digraph_and_draw_dot_is_the_same_function():
+def test_draw_returns_a_graphviz_digraph():
     import graphviz
 
     o, *_ = neuron()
     drawing = draw(o)
     assert isinstance(drawing, graphviz.Digraph) and isinstance(drawing, Drawing)
-    assert draw_dot is draw
-    assert autograd.draw is draw and autograd.draw_dot is draw
+    assert autograd.draw is draw and autograd.draw_dot is draw_dot
+
+
+def test_draw_dot_takes_micrograds_arguments_format_second():
+    o, *_ = neuron()
+    assert draw_dot(o).format == "svg" and draw_dot(o).source == draw(o).source
+    png = draw_dot(o, "png", rankdir="TB")  # micrograd: draw_dot(root, format='svg', rankdir='LR')
+    assert png.format == "png" and "rankdir=TB" in png.source
+    assert draw_dot(o, format="pdf", view="forward").source == draw(o, view="forward").source
+    with pytest.raises(ValueError, match="format must be one of"):
+        draw_dot(o, "gif")
 
 
 def test_importing_autograd_does_not_import_graphviz():

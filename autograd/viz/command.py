@@ -25,13 +25,26 @@ EPILOG = """examples:
 
   chainrule draw "-x**2" x=3                (in a terminal: writes graph.svg)
 
-allowed: numbers, names, + - * / **, unary minus, and the functions
-  exp log sqrt tanh sigmoid relu leaky_relu step sin cos abs"""
+allowed: numbers, names, + - * / **, unary minus, and the functions"""
+
+
+def epilog() -> str:
+    """The examples, then one line per function: every primitive that is a Value method."""
+    import inspect
+
+    from .expr import FUNCTIONS
+
+    lines = [EPILOG]
+    for name, (_, method) in FUNCTIONS.items():
+        numbers = list(inspect.signature(method).parameters)[1:]  # after self
+        call = f"{name}({', '.join(['x', *numbers])})"
+        lines.append(f"  {call:<20} {method.__doc__ or ''}".rstrip())
+    return "\n".join(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``chainrule draw``."""
-    parser.epilog = EPILOG
+    parser.epilog = epilog()
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("expression", help='the expression, e.g. "tanh(x*w + b)"')
     parser.add_argument("inputs", nargs="*", metavar="NAME=VALUE", help="a value for every input")

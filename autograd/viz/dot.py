@@ -154,7 +154,16 @@ def draw(
     return builder.build(visible, folded, clusters, legend, rankdir, highlight, title)
 
 
-draw_dot = draw  # micrograd's name
+def draw_dot(root: Value | Iterable[Value], format: str = "svg", rankdir: str = "LR", **options):
+    """micrograd's ``draw_dot(root, format='svg', rankdir='LR')``: ``draw`` with that format.
+
+    The format is what ``render()`` and ``pipe()`` write by default; other options as ``draw``.
+    """
+    if format not in renderer.FORMATS:
+        raise ValueError(f"format must be one of {', '.join(renderer.FORMATS)}; got {format!r}")
+    drawing = draw(root, rankdir=rankdir, **options)
+    drawing.format = format
+    return drawing
 
 
 def _check_size(boxes: int, max_nodes: int, collapse=None, at_least: bool = False) -> None:

@@ -1,7 +1,8 @@
 """Safe arithmetic expressions for ``chainrule draw``: parsed with ``ast``, checked, then built.
 
 Only a whitelist is accepted: numbers, input names, ``+ - * / **``, unary minus (and plus) and
-calls of the functions in ``FUNCTIONS``.  The whole tree is checked before anything is
+calls of the functions in ``FUNCTIONS``: every primitive that is a ``Value`` method, read from
+the primitive table (so one defined with ``autograd.define_primitive`` is callable too).  The whole tree is checked before anything is
 evaluated, so attribute access, ``__import__``, lambdas, comprehensions, subscripts, strings,
 keywords, over-long or deeply nested input are refused with an ``ExpressionError`` and nothing
 runs.  A valid expression is built from ``Value`` operations only (numbers become ``Constant``
@@ -17,29 +18,49 @@ parentheses, calls and unary signs: a long flat chain such as ``x + x + ... + x`
 from __future__ import annotations
 
 import ast
+import inspect
 import math
 import re
+from collections.abc import Callable, Iterator, Mapping
 
+from ..primitives import PRIMITIVES
 from ..value import Constant, Value
 
 MAX_LENGTH = 2000  # characters
 MAX_DEPTH = 60  # levels of nesting (a flat chain a + b - c + ... is one level)
 MAX_NODES = 1000  # syntax-tree nodes
 
-# name -> (number of arguments, how to apply it); leaky_relu's optional slope is a number
-FUNCTIONS = {
-    "exp": (1, Value.exp),
-    "log": (1, Value.log),
-    "sqrt": (1, Value.sqrt),
-    "tanh": (1, Value.tanh),
-    "sigmoid": (1, Value.sigmoid),
-    "relu": (1, Value.relu),
-    "leaky_relu": ((1, 2), Value.leaky_relu),
-    "step": (1, Value.step),
-    "sin": (1, Value.sin),
-    "cos": (1, Value.cos),
-    "abs": (1, abs),
-}
+
+class _Functions(Mapping):
+    """name -> (allowed argument counts, Value method): every primitive that is a method of
+    Value, in table order.  Read from ``PRIMITIVES`` on every use.  Arguments after the first
+    are plain numbers (leaky_relu's optional slope)."""
+
+    def _methods(self) -> dict[str, Callable]:
+        found = {}
+        for name in PRIMITIVES:
+            method = getattr(Value, name, None)
+            if callable(method):
+                found[name] = method
+        return found
+
+    def __getitem__(self, name: str) -> tuple[tuple[int, ...], Callable]:
+        method = self._methods()[name]
+        params = list(inspect.signature(method).parameters.values())[1:]  # after self
+        required = sum(p.default is inspect.Parameter.empty for p in params)
+        return tuple(range(1 + required, 2 + len(params))), method
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._methods())
+
+    def __len__(self) -> int:
+        return len(self._methods())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in PRIMITIVES and callable(getattr(Value, name, None))
+
+
+FUNCTIONS: Mapping[str, tuple[tuple[int, ...], Callable]] = _Functions()
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 # operators that chain left to right at one level of nesting: a + b - c, a * b / c
 _CHAINS = {ast.Add: "+", ast.Sub: "+", ast.Mult: "*", ast.Div: "*"}
@@ -154,13 +175,15 @@ def _check_call(node: ast.Call) -> list[ast.AST]:
         raise ExpressionError(f"unknown function {name}; known: {_known()}")
     if node.keywords:
         raise ExpressionError(f"{name}() takes no keyword arguments")
-    arity = FUNCTIONS[name][0]
-    allowed = arity if isinstance(arity, tuple) else (arity,)
+    allowed = FUNCTIONS[name][0]
     if len(node.args) not in allowed:
         counts = " or ".join(map(str, allowed))
         raise ExpressionError(f"{name}() takes {counts} argument(s), got {len(node.args)}")
-    if name == "leaky_relu" and len(node.args) == 2 and not _is_number(node.args[1]):
-        raise ExpressionError("leaky_relu's slope must be a number, as in leaky_relu(x, 0.1)")
+    method = FUNCTIONS[name][1]
+    parameters = list(inspect.signature(method).parameters)[1:]  # after self: numbers
+    for parameter, arg in zip(parameters, node.args[1:], strict=False):  # defaults: fewer args
+        if not _is_number(arg):
+            raise ExpressionError(f"{name}'s {parameter} must be a number, as in {name}(x, 0.1)")
     return list(node.args)
 
 
@@ -255,9 +278,8 @@ def _evaluate_operand(node: ast.AST, leaves: dict[str, Value]) -> Value:
     if isinstance(node, ast.Call):
         fn = FUNCTIONS[node.func.id][1]
         args = [_evaluate(arg, leaves) for arg in node.args]
-        if len(args) == 2:  # leaky_relu's slope, a plain number (checked by _check_call)
-            return fn(args[0], args[1].data)
-        return fn(args[0])
+        # arguments after the first are plain numbers (checked by _check_call)
+        return fn(args[0], *(arg.data for arg in args[1:]))
     raise ExpressionError(f"{type(node).__name__} is not allowed")  # unreachable after _check
 
 

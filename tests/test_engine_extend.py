@@ -1,0 +1,124 @@
+"""A primitive defined from user code (``autograd.define_primitive``) is a full member of the table:
+differentiated correctly (finite differences, second order, the tape), a Value method, a
+``chainrule draw`` function, drawn; a refused definition changes nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import PRIMITIVES, Value, define_primitive, gradcheck, trace
+from nn.cli import main
+
+
+def _forget(name: str) -> None:
+    """Take a test's primitive out of the table again, so other tests never see it."""
+    PRIMITIVES.pop(name, None)
+    if name in vars(Value):
+        delattr(Value, name)
+
+
+@pytest.fixture
+def softsign():
+    # softsign(x) = x / (1 + |x|); d/dx = 1 / (1 + |x|)^2.  Not in the table.
+    assert "softsign" not in PRIMITIVES and not hasattr(Value, "softsign")
+    op = define_primitive(
+        "softsign",
+        forward=lambda a: a / (1 + abs(a)),
+        vjp=lambda g, out, a: (g / ((1 + abs(a)) * (1 + abs(a))),),
+        doc="x / (1 + |x|).",
+    )
+    yield op
+    _forget("softsign")
+
+
+@pytest.fixture
+def hypot():
+    op = define_primitive(
+        "hypot2",
+        forward=lambda a, b: (a * a + b * b) ** 0.5,
+        vjp=lambda g, out, a, b: (g * a / out, g * b / out),
+        symbol="hypot",
+    )
+    yield op
+    _forget("hypot2")
+
+
+@pytest.mark.parametrize("x", [-2.5, -0.4, 0.3, 1.7])
+def test_a_user_primitive_matches_finite_differences(softsign, x):
+    assert gradcheck(softsign, [x])
+    assert gradcheck(lambda v: v.softsign(), [x])  # the method is the same op
+
+
+def test_a_user_primitive_is_in_the_table_and_a_method(softsign):
+    x = Value(3.0, label="x")
+    y = x.softsign()
+    assert y.data == 0.75 and y.op == "softsign" and y.primitive is PRIMITIVES["softsign"]
+    assert softsign(x).primitive is softsign.primitive is PRIMITIVES["softsign"]
+    assert Value.softsign.__doc__ == "x / (1 + |x|)."
+    y.backward()
+    assert x.grad == pytest.approx(1 / 16)
+
+
+def test_a_user_rule_differentiates_again(softsign):
+    # d2/dx2 softsign = -2 sign(x) / (1 + |x|)^3: the rule ran on Values
+    x = Value(1.0)
+    (dx,) = autograd.grad(softsign(x), [x], create_graph=True)
+    (d2x,) = autograd.grad(dx, [x])
+    assert dx.data == pytest.approx(0.25) and d2x == pytest.approx(-2 / 8)
+
+
+def test_a_user_primitive_runs_on_the_tape(softsign):
+    w = Value(0.5)
+    tape = trace(lambda x: (w * x).softsign(), 1)
+    X = np.array([[-3.0], [0.5], [2.0]])
+    np.testing.assert_allclose(tape(X), [(w.data * x) / (1 + abs(w.data * x)) for x in X[:, 0]])
+    tape.backward()
+    eager = Value(0.5)
+    for x in X[:, 0]:
+        (eager * x).softsign().backward()
+    assert w.grad == pytest.approx(eager.grad)
+
+
+def test_a_user_primitive_is_drawn_and_a_command_line_function(softsign, capsys):
+    assert "softsign" in autograd.draw(Value(1.0).softsign()).source
+    assert main(["draw", "softsign(x) * 2", "x=3", "-o", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert 'tooltip="softsign: softsign"' in out and "d/dx = 0.1250" in err
+    with pytest.raises(SystemExit):
+        main(["draw", "--help"])
+    assert "softsign(x)          x / (1 + |x|)." in capsys.readouterr().out
+
+
+def test_a_two_operand_user_primitive_is_a_function(hypot):
+    a, b = Value(3.0), Value(4.0)
+    c = hypot(a, b)
+    assert c.data == 5.0 and c.parents == (a, b) and not hasattr(Value, "hypot2")
+    assert gradcheck(hypot, [3.0, -4.0]) and gradcheck(lambda x: hypot(x, 2.0), [1.5])
+    assert hypot(a, 0.0).data == 3.0  # a number becomes a Constant operand
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"name": "relu"}, ValueError, "exists already"),
+        ({"name": "backward"}, ValueError, "Value already has an attribute 'backward'"),
+        ({"name": "not a name"}, ValueError, "public Python name"),
+        ({"name": "_hidden"}, ValueError, "public Python name"),
+        ({"vjp": lambda g, out: (g,)}, TypeError, r"\(g, out, a\)"),
+        ({"vjp": max}, TypeError, r"\(g, out, a\)"),
+        ({"forward": 3.0}, TypeError, "forward must be a function"),
+    ],
+)
+def test_a_refused_definition_changes_nothing(kwargs, error, message):
+    before = dict(PRIMITIVES)
+    arguments = {
+        "name": "twice",
+        "forward": lambda a: 2 * a,
+        "vjp": lambda g, out, a: (2 * g,),
+        **kwargs,
+    }
+    with pytest.raises(error, match=message):
+        define_primitive(**arguments)
+    assert PRIMITIVES == before and not hasattr(Value, "twice")
