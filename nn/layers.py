@@ -22,6 +22,7 @@ from autograd import Value
 
 from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, get_activation
 from .module import Module
+from .notation import named_weights
 
 if TYPE_CHECKING:
     import torch
@@ -150,6 +151,10 @@ class Neuron(Module):
         """Number of inputs."""
         return len(self.w)
 
+    def named_weights(self) -> list[tuple[str, Value]]:
+        """(matrix name, Value) per parameter, as in ``nn.notation``: ``w[1]``, ``b``."""
+        return named_weights(self)
+
     @property
     def nonlin(self) -> bool:
         """micrograd's flag: False for a linear neuron."""
@@ -243,6 +248,10 @@ class Layer(Module):
     def nin(self) -> int:
         """Number of inputs."""
         return self.neurons[0].nin
+
+    def named_weights(self) -> list[tuple[str, Value]]:
+        """(matrix name, Value) per parameter, as in ``nn.notation``: ``W[1][2]``, ``b[2]``."""
+        return named_weights(self)
 
     @property
     def nout(self) -> int:
@@ -339,6 +348,10 @@ class MLP(Module):
     def nout(self) -> int:
         """Number of outputs."""
         return self.layers[-1].nout
+
+    def named_weights(self) -> list[tuple[str, Value]]:
+        """(matrix name, Value) per parameter, as in ``nn.notation``: ``W1[1][2]``, ``W2[2]``, ``b1[2]``."""
+        return named_weights(self)
 
     @property
     def sizes(self) -> list[int]:

@@ -2,13 +2,16 @@
 
 The slide's network has inputs x = [2, 3], target y = 1, weights W1 (W1[i][j] from input i to
 hidden unit j) and W2, linear activations and no bias.  Its forward pass gives h = [0.99, 0.95],
-y_hat = 2.162 and L = 1/2 (y_hat - y)^2 = 0.675122.  The slide then derives every gradient by
-hand with the chain rule:
+ŷ = 2.162 and L = 1/2 (ŷ - y)^2 = 0.675122.  The slide then derives every gradient by hand with
+the chain rule:
 
-    dL/dW2[j]    = (y_hat - y) h_j                       h_j = sum_i x_i W1[i][j]
-    dL/dW1[i][j] = (y_hat - y) W2[j] f'(z_j) x_i         (f' = 1 for a linear unit)
-    dL/db2       = (y_hat - y)
-    dL/db1[j]    = (y_hat - y) W2[j] f'(z_j)
+    dL/dW2[j]    = (ŷ - y) h_j                       h_j = f(z_j),  z_j = sum_i x_i W1[i][j]
+    dL/dW1[i][j] = (ŷ - y) W2[j] f'(z_j) x_i         (f' = 1 for a linear unit)
+    dL/db2       = (ŷ - y)
+    dL/db1[j]    = (ŷ - y) W2[j] f'(z_j)
+
+The names are the lecture's, counted from 1 as on the slide, and the same in the table, the
+pictures and notebook 1 (``nn.notation``).
 
 Here those formulas are evaluated directly (``slide_gradients``), independently of the engine,
 and shown beside what ``backward()`` computed and beside central finite differences.  The
@@ -36,6 +39,7 @@ from autograd import grad as autograd_grad
 
 from .functional import mse
 from .layers import MLP
+from .notation import LOSS, Y_HAT, input_name
 
 HELP = "recompute, explain and draw the backpropagation lecture's worked example"
 
@@ -150,6 +154,7 @@ class Example:
     numbers: Numbers = field(default_factory=Numbers)
     delta: dict[str, list] = field(default_factory=dict)  # dL/dz by the layer-wise recursion
     engine_delta: dict[str, list] = field(default_factory=dict)  # dL/dz from autograd.grad
+    names: dict[str, list] = field(default_factory=dict)  # each weight's name, W1[1][2] ...
 
     def match(self, tol: float = 1e-9, numeric_tol: float = 1e-6) -> bool:
         """Whether backward() agrees with the formulas (and with finite differences), and the
@@ -177,20 +182,31 @@ def build_network(
     )
 
 
+def half_mse(prediction, target) -> Value:
+    """The slide's loss, L = 1/2 (ŷ - y)^2."""
+    return mse(prediction, target, half=True)
+
+
 def loss_of(model: MLP, numbers: Numbers | None = None) -> tuple[list[Value], Value, Value]:
     """Hidden outputs, y_hat and L = 1/2 (y_hat - y)^2 for the sample (the slide's by default)."""
     numbers = numbers or Numbers()
-    x = [Value(xi, label=f"x{i}") for i, xi in enumerate(numbers.x)]
+    x = [Value(xi, label=input_name(i)) for i, xi in enumerate(numbers.x)]
     h = model.layers[0](x)
     y_hat = model.layers[1](h)
-    loss = mse(y_hat, Value(numbers.y, label="y"), half=True)
-    loss.label = "L"
+    loss = half_mse(y_hat, Value(numbers.y, label="y"))
+    loss.label = LOSS
     return h, y_hat, loss
 
 
 def _pre_activation(out: Value, activation: str) -> Value:
     """The z a neuron's output was computed from (the output itself for a linear unit)."""
     return out if activation == "linear" else out.parents[0]
+
+
+def weight_names(model: MLP) -> dict[str, list]:
+    """parameter_table's shape, holding each parameter's name in the lecture's notation."""
+    names = {id(p): name for name, p in model.named_weights()}
+    return _map(parameter_table(model), lambda p: names[id(p)])
 
 
 def parameter_table(model: MLP) -> dict[str, list]:
@@ -316,6 +332,7 @@ def compute(
         numbers=numbers,
         delta=deltas(weights, activation, output_activation, numbers),
         engine_delta={"hidden": list(dz[:-1]), "output": [dz[-1]]},
+        names=weight_names(model),
     )
     return example, model
 
@@ -553,11 +570,12 @@ def _as_json(example: Example, lr: float, new_loss: float, files: list[str]) -> 
     }
 
 
+# the slide's formula per weight; {i} and {j} are counted from 1, as the names are
 FORMULAS = {
-    "W1": "(y_hat - y) W2[{j}] f'(z_{j}) x_{i}",
-    "W2": "(y_hat - y) h_{i}",
-    "b1": "(y_hat - y) W2[{i}] f'(z_{i})",
-    "b2": "(y_hat - y)",
+    "W1": "(ŷ - y) W2[{j}] f'(z_{j}) x_{i}",
+    "W2": "(ŷ - y) h_{i}",
+    "b1": "(ŷ - y) W2[{i}] f'(z_{i})",
+    "b2": "(ŷ - y)",
 }
 
 
@@ -577,10 +595,11 @@ def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> s
         + ("a bias at every layer" if example.bias else "no bias"),
         f"  x = {_fmt_list(numbers.x)}    y = {numbers.y:g}",
         f"  W1 = {[list(row) for row in numbers.W1]}    (W1[i][j]: from input i to hidden unit j)",
-        f"  W2 = {[[w] for w in numbers.W2]}",
+        f"  W2 = {list(numbers.W2)}    (W2[j]: from hidden unit j to the output)",
+        "  Indices count from 1, as on the slide: W1[1][2] is the first row's second entry.",
     ]
     if example.bias:
-        lines.append(f"  b1 = {list(numbers.b1)}    b2 = {[numbers.b2]}")
+        lines.append(f"  b1 = {list(numbers.b1)}    b2 = {numbers.b2}")
     z_text = "z_j = sum_i x_i W1[i][j]" + (" + b1[j]" if example.bias else "")
     z2_text = "sum_j h_j W2[j]" + (" + b2" if example.bias else "")
     y_text = z2_text if out_act == "linear" else f"{out_act}(z2),  z2 = {z2_text}"
@@ -589,8 +608,8 @@ def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> s
         "Forward pass",
         f"  {z_text},  h_j = {'z_j' if act == 'linear' else act + '(z_j)'}"
         f"    h = {_fmt_list(example.h)}",
-        f"  y_hat = {y_text}    y_hat = {example.y_hat:.6g}",
-        f"  L = 1/2 (y_hat - y)^2    L = {example.loss:.6f}",
+        f"  {Y_HAT} = {y_text}    {Y_HAT} = {example.y_hat:.6g}",
+        f"  {LOSS} = 1/2 ({Y_HAT} - y)^2    {LOSS} = {example.loss:.6f}",
         "",
         "Backward pass: each gradient from backward(), from the slide's formula, and numerically",
         f"  {'weight':<9}{'backward()':>13}  {'slide formula':<30}{'= value':>11}"
@@ -598,21 +617,21 @@ def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> s
     ]
     for name, grads in example.grad.items():
         for index, value in _flat(grads):
-            i, j = (index + [0])[:2]
+            i, j = (k + 1 for k in (index + [0])[:2])  # counted from 1, as the names
             formula = FORMULAS[name].format(i=i, j=j)
             if act == "linear":  # f' = 1: the slide's own form
                 formula = formula.replace(f" f'(z_{j if name == 'W1' else i})", "")
             if out_act != "linear":
-                formula = formula.replace("(y_hat - y)", "(y_hat - y) f2'(z2)")
+                formula = formula.replace("(ŷ - y)", "(ŷ - y) f2'(z2)")
             expected = _get(example.formula_grad[name], index)
             numeric = _get(example.numeric_grad[name], index)
             ok = abs(value - expected) <= 1e-9 and abs(value - numeric) <= 1e-6
-            label = name + "".join(f"[{k}]" for k in index)
+            label = _get(example.names[name], index)
             lines.append(
                 f"  {label:<9}{value:>13.6f}  {formula:<30}{expected:>11.6f}{numeric:>13.6f}"
                 f"  {mark[ok]}"
             )
-    d_out = "(y_hat - y)" + ("" if out_act == "linear" else " f2'(z2)")
+    d_out = "(ŷ - y)" + ("" if out_act == "linear" else " f2'(z2)")
     d_hidden = "W2[j] delta_out" + ("" if act == "linear" else " f'(z_j)")
     lines += [
         "",

@@ -331,3 +331,19 @@ def test_numbers_from_python_refuse_what_is_not_finite(field, value, name):
     fields = {"b1": (0.0, 0.0), "b2": 0.0, field: value}
     with pytest.raises(ValueError, match=f"^{name} must be finite numbers"):
         lecture.Numbers(**fields)
+
+
+def test_table_names_every_weight_as_the_slide_does_counting_from_one(capsys):
+    assert main(["lecture", "--no-draw", "--bias"]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines() if "✓" in line]
+    assert rows == [
+        "W1[1][1]",
+        "W1[1][2]",
+        "W1[2][1]",
+        "W1[2][2]",
+        "W2[1]",
+        "W2[2]",
+        "b1[1]",
+        "b1[2]",
+        "b2",
+    ]

@@ -52,15 +52,17 @@ from autograd import Value, no_grad
 # where $w^{(1)}_{ij}$ connects input $i$ to hidden unit $j$, and $w^{(2)}_j$ connects hidden
 # unit $j$ to the output. Every number becomes a `Value`. A `Value` keeps its number in `.data`,
 # and it also remembers which operation produced it. The labels are only there so the pictures
-# can name each node.
+# can name each node. They are the names `chainrule lecture` prints and draws: `W1[i][j]` for
+# $w^{(1)}_{ij}$, `W2[j]` for $w^{(2)}_j$, `x_i`, `h_j`, `ŷ` and `L`, with every index counted
+# from 1 as on the slide.
 
 # %%
-x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
+x1, x2 = Value(2.0, label="x_1"), Value(3.0, label="x_2")
 y = Value(1.0, label="y")
 
-w1_11, w1_12 = Value(-0.78, label="w1_11"), Value(0.13, label="w1_12")
-w1_21, w1_22 = Value(0.85, label="w1_21"), Value(0.23, label="w1_22")
-w2_1, w2_2 = Value(1.8, label="w2_1"), Value(0.40, label="w2_2")
+w1_11, w1_12 = Value(-0.78, label="W1[1][1]"), Value(0.13, label="W1[1][2]")
+w1_21, w1_22 = Value(0.85, label="W1[2][1]"), Value(0.23, label="W1[2][2]")
+w2_1, w2_2 = Value(1.8, label="W2[1]"), Value(0.40, label="W2[2]")
 weights = [w1_11, w1_12, w1_21, w1_22, w2_1, w2_2]
 
 # %% [markdown]
@@ -73,14 +75,14 @@ weights = [w1_11, w1_12, w1_21, w1_22, w2_1, w2_2]
 # %%
 h1 = x1 * w1_11 + x2 * w1_21
 h2 = x1 * w1_12 + x2 * w1_22
-h1.label, h2.label = "h1", "h2"
+h1.label, h2.label = "h_1", "h_2"
 
 y_hat = w2_1 * h1 + w2_2 * h2
-y_hat.label = "y_hat"
+y_hat.label = "ŷ"
 
-print(f"h1    = 2 × (-0.78) + 3 × 0.85 = {h1.data:.4f}")
-print(f"h2    = 2 × 0.13   + 3 × 0.23 = {h2.data:.4f}")
-print(f"y_hat = 1.8 × h1 + 0.40 × h2  = {y_hat.data:.4f}")
+print(f"h_1 = 2 × (-0.78) + 3 × 0.85 = {h1.data:.4f}")
+print(f"h_2 = 2 × 0.13   + 3 × 0.23 = {h2.data:.4f}")
+print(f"ŷ   = 1.8 × h_1 + 0.40 × h_2 = {y_hat.data:.4f}")
 assert [round(h1.data, 12), round(h2.data, 12), round(y_hat.data, 12)] == [0.99, 0.95, 2.162]
 
 # %% [markdown]
@@ -91,10 +93,10 @@ assert [round(h1.data, 12), round(h2.data, 12), round(y_hat.data, 12)] == [0.99,
 
 # %%
 error = y_hat - y
-error.label = "y_hat - y"
+error.label = "ŷ - y"
 L = 0.5 * error**2
 L.label = "L"
-print(f"L = 1/2 (y_hat - y)^2 = 1/2 × {error.data:.4f}^2 = {L.data:.6f}")
+print(f"L = 1/2 (ŷ - y)^2 = 1/2 × {error.data:.4f}^2 = {L.data:.6f}")
 assert round(L.data, 6) == 0.675122
 
 # %% [markdown]
@@ -120,18 +122,18 @@ assert round(L.data, 6) == 0.675122
 # We evaluate these formulas with plain floats, so the engine plays no part in them.
 
 # %%
-e = y_hat.data - y.data  # dL/dy_hat
-x = [x1.data, x2.data]
+e = y_hat.data - y.data  # dL/dŷ
+x = [x1.data, x2.data]  # (Python lists count from 0: x[0] is x_1)
 w2 = [w2_1.data, w2_2.data]
 h = [h1.data, h2.data]
 
 by_hand = {
-    "w1_11": e * w2[0] * x[0],
-    "w1_12": e * w2[1] * x[0],
-    "w1_21": e * w2[0] * x[1],
-    "w1_22": e * w2[1] * x[1],
-    "w2_1": e * h[0],
-    "w2_2": e * h[1],
+    "W1[1][1]": e * w2[0] * x[0],
+    "W1[1][2]": e * w2[1] * x[0],
+    "W1[2][1]": e * w2[0] * x[1],
+    "W1[2][2]": e * w2[1] * x[1],
+    "W2[1]": e * h[0],
+    "W2[2]": e * h[1],
 }
 
 # %% [markdown]
@@ -144,9 +146,9 @@ by_hand = {
 # %%
 L.backward()
 
-print(f"{'weight':<7}{'backward()':>12}{'by hand':>12}{'difference':>13}")
+print(f"{'weight':<9}{'backward()':>12}{'by hand':>12}{'difference':>13}")
 for w in weights:
-    print(f"{w.label:<7}{w.grad:>12.6f}{by_hand[w.label]:>12.6f}{w.grad - by_hand[w.label]:>13.1e}")
+    print(f"{w.label:<9}{w.grad:>12.6f}{by_hand[w.label]:>12.6f}{w.grad - by_hand[w.label]:>13.1e}")
 assert round(h1.grad, 3) == 2.092  # the gradient graph's "grad = 2.092 × 3" below
 
 # %% [markdown]
@@ -211,9 +213,9 @@ autograd.draw(L, view="forward", params=weights)
 # * `chain_rule=True` writes each node's gradient as **upstream gradient × local derivative**,
 #   summed over every place the node is used.
 #
-# Look at `w1_21`: its line reads `grad = 2.092 × 3`. Here 2.092 is the gradient of `h1`, and
+# Look at `W1[2][1]`: its line reads `grad = 2.092 × 3`. Here 2.092 is the gradient of `h_1`, and
 # it equals $(\hat y - y)\,w^{(2)}_1 = 1.162 \times 1.8$. The 3 is $x_2$. Together that is the
-# hand formula $(\hat y - y)\,w^{(2)}_1\,x_2$. The inputs `x1` and `x2` are used twice each
+# hand formula $(\hat y - y)\,w^{(2)}_1\,x_2$. The inputs `x_1` and `x_2` are used twice each
 # (once by each hidden unit), so their gradients are sums of two terms.
 
 # %%
@@ -238,12 +240,14 @@ loss.backward()
 
 print(model)
 print(f"loss = {loss.data:.6f}")
-for name, p in model.named_parameters():
-    print(f"  {name:<18} grad {p.grad:9.6f}")
+for (name, p), (matrix_name, _) in zip(model.named_parameters(), model.named_weights()):
+    print(f"  {name:<24} {matrix_name:<9} grad {p.grad:9.6f}")
 
 # %% [markdown]
-# The names follow the model's structure. For example, `layers.0.neurons.1.w.0` is the weight
-# from input 1 ($x_1$) into hidden neuron 2. Python counts from 0 and the slide counts from 1.
+# `named_parameters()` names each weight after the model's structure, counting from 0 as Python
+# does: `layers.0.neurons.1.w.0` is weight 0 of neuron 1 in layer 0. `named_weights()` gives the
+# same weights in the slide's matrix notation, counting from 1: that one is `W1[1][2]`, from
+# input $x_1$ to hidden unit 2.
 #
 # ## One step of gradient descent
 #
