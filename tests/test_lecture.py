@@ -308,7 +308,7 @@ def test_sigmoid_output_follows_the_lectures_f2(capsys):
 def test_the_table_names_f2_when_the_output_is_not_linear(capsys):
     assert main(["lecture", "--no-draw", "--output-activation", "sigmoid"]) == 0
     out = capsys.readouterr().out
-    assert "1 output (sigmoid)" in out and "(y_hat - y) f2'(z2) h_0" in out
+    assert "1 output (sigmoid)" in out and "(ŷ - y) f2'(z2) h_1" in out
     assert "All gradients agree." in out
 
 
