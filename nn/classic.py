@@ -70,12 +70,18 @@ class _LinearUnit(Module):
 class Perceptron(_LinearUnit):
     """Rosenblatt's threshold unit y = step(w.x + b), trained by w <- w + a (t - y) x."""
 
+    activation = "step"  # (named as a Neuron's activation is)
+
     def __init__(self, nin: int, lr: float = 1.0, seed: int | None = None) -> None:
         super().__init__(nin, lr, seed)  # seed None: start from zero weights
 
+    def activate(self, z: Value) -> Value:
+        """The threshold: 1 if z >= 0, else 0."""
+        return z.step()
+
     def __call__(self, x: Sequence) -> Value:
         """The unit's 0/1 output step(w.x + b) (step(0) = 1) for one input vector."""
-        return self.net(x).step()
+        return self.activate(self.net(x))
 
     def fit(self, X: ArrayLike, t: ArrayLike, epochs: int = 100) -> RuleResult:
         """Sweep the samples in order, updating after each; stop after an epoch with no errors."""
@@ -102,8 +108,14 @@ class Perceptron(_LinearUnit):
 class Adaline(_LinearUnit):
     """Widrow and Hoff's linear unit y = w.x + b, trained by LMS: w <- w + a (t - y) x."""
 
+    activation = "linear"
+
     def __init__(self, nin: int, lr: float = 0.05, seed: int | None = None) -> None:
         super().__init__(nin, lr, seed)
+
+    def activate(self, z: Value) -> Value:
+        """The identity: Adaline's output is its weighted sum."""
+        return z
 
     def __call__(self, x: Sequence) -> Value:
         """The unit's linear output w.x + b for one input vector."""

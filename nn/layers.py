@@ -22,7 +22,7 @@ from autograd import Value
 
 from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, get_activation
 from .module import Module
-from .notation import named_weights
+from .notation import input_name, named_weights
 
 if TYPE_CHECKING:
     import torch
@@ -67,15 +67,28 @@ def positive_int(n: object, what: str) -> int:
     return int(n)
 
 
-def _inputs(x: Sequence | Value | float, n: int) -> Sequence:
-    """x as a sequence of n numbers or Values (a lone number or Value is fine when n == 1)."""
+def _inputs(x: Sequence | Value | float, n: int) -> Sequence[Value]:
+    """x as n Values (a lone number or Value is fine when n == 1).
+
+    A plain number becomes one input leaf named ``x_i`` here, before any neuron sees it, so the
+    graph of ``model([0.5, -1.0])`` has each input once, shared by every neuron that reads it
+    (left as numbers, each ``w * x`` made a leaf of its own: 32 input boxes for an
+    MLP(2, [16, 16, 1])).
+    """
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
     elif not isinstance(x, Sequence):
         x = list(x)
     if len(x) != n:
         raise ValueError(f"expected {n} input{'s' if n != 1 else ''}, got {len(x)}")
-    return x
+    if all(isinstance(xi, Value) for xi in x):
+        return x
+    return [
+        xi
+        if isinstance(xi, Value) or not isinstance(xi, numbers.Real)
+        else Value(xi, label=input_name(i))
+        for i, xi in enumerate(x)
+    ]
 
 
 def _micrograd_flag(
@@ -181,16 +194,22 @@ class Neuron(Module):
         if b is not None:
             self.b.data = _finite(b, "b")
 
-    def __call__(self, x: Sequence) -> Value:
-        """The neuron's output for one input vector (numbers or Values), labelled with its name."""
+    def net(self, x: Sequence) -> Value:
+        """The weighted sum z = sum_i w_i x_i + b for one input vector (before the activation)."""
         x = _inputs(x, len(self.w))
         if self.b is not None:
-            act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
-        else:
-            products = [wi * xi for wi, xi in zip(self.w, x, strict=True)]
-            act = sum(products[1:], products[0])
+            return sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
+        products = [wi * xi for wi, xi in zip(self.w, x, strict=True)]
+        return sum(products[1:], products[0])
+
+    def activate(self, z: Value) -> Value:
+        """The neuron's activation applied to its weighted sum z."""
+        return self._act(z)
+
+    def __call__(self, x: Sequence) -> Value:
+        """The neuron's output for one input vector (numbers or Values), labelled with its name."""
         # labelled with the neuron's name: a drawing can cluster or collapse this neuron
-        return self.label_output(self._act(act))
+        return self.label_output(self._act(self.net(x)))
 
     def extra_repr(self) -> str:
         return f"{self.nin}, {self._act_name}" + ("" if self.b is not None else ", bias=False")
@@ -281,6 +300,11 @@ class Layer(Module):
         for j, neuron in enumerate(layer.neurons):
             neuron._set([W[i][j] for i in range(nin)], None if b is None else b[j])
         return layer
+
+    def activate(self, z: Sequence[Value]) -> list[Value]:
+        """The units' outputs from their weighted sums z (each unit's activation, or softmax)."""
+        out = [n.activate(zj) for n, zj in zip(self.neurons, z, strict=True)]
+        return self._layer_act(out) if self._layer_act is not None else out
 
     def __call__(self, x: Sequence) -> Value | list[Value]:
         """Every unit's output for one input vector: a list, or one Value when nout == 1."""

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+import autograd
 import nn
 from autograd import Value
 
@@ -234,3 +235,26 @@ def test_explicit_weights_with_biases_and_bad_shapes():
         nn.Layer.from_weights([[float("nan")]])
     with pytest.raises(ValueError, match=r"w\[0\] must be a finite .* too large for a float"):
         nn.Neuron.from_weights([10**400])
+
+
+def test_a_call_on_plain_numbers_makes_each_input_one_shared_leaf():
+    model = nn.MLP(2, [16, 16, 1], seed=1)
+    out = model([0.5, -1.0])
+    leaves = [
+        v
+        for v in autograd.topological_order([out])
+        if v.is_leaf and not isinstance(v, autograd.Constant) and v.label.startswith("x_")
+    ]
+    assert [(v.label, v.data) for v in leaves] == [("x_1", 0.5), ("x_2", -1.0)]
+    out.backward()  # each input's gradient sums its 16 uses: it is d(out)/dx_1
+    eps = 1e-6
+    numeric = (model([0.5 + eps, -1.0]).data - model([0.5 - eps, -1.0]).data) / (2 * eps)
+    assert leaves[0].grad == pytest.approx(numeric, abs=1e-6)
+    drawing = autograd.draw(out, collapse="neuron", legend=False)
+    assert drawing.source.count("<B>x_1</B>") == 1 and drawing.source.count("<B>x_2</B>") == 1
+
+
+def test_given_values_are_used_as_they_are():
+    x = [autograd.Value(0.5), autograd.Value(-1.0)]
+    out = nn.MLP(2, [3, 1], seed=1)(x)
+    assert {v for v in autograd.topological_order([out]) if v.is_leaf} >= set(x)
