@@ -43,10 +43,10 @@ from .notation import LOSS, Y_HAT, input_name
 
 HELP = "recompute, explain and draw the backpropagation lecture's worked example"
 
-EPILOG = """graph files: forward.dot, gradient.dot and, if Graphviz's `dot` is installed,
-forward.svg and gradient.svg in --out; with --html also explore.html, a page to open in a
-browser.  Without `dot` the pictures are skipped with a note on stderr saying how to install
-it; the DOT files are written all the same.
+EPILOG = """graph files: forward.dot, gradient.dot, network.dot (the slide's diagram) and, if
+Graphviz's `dot` is installed, forward.svg, gradient.svg and network.svg in --out; with --html
+also explore.html, a page to open in a browser.  Without `dot` the pictures are skipped with a
+note on stderr saying how to install it; the DOT files are written all the same.
 
 exit status:
   0  every gradient agrees (even if the SVG pictures were skipped for lack of `dot`)
@@ -422,7 +422,7 @@ def run(args: argparse.Namespace) -> int:
     files, render_failed = [], False
     if not args.no_draw:
         try:
-            files, render_failed = _draw(loss, args.out)
+            files, render_failed = _draw(loss, model, numbers, args.out)
             if args.html and not render_failed:
                 files, render_failed = _explore(loss, model, args.out, files)
         except OSError as exc:  # the message names the folder or file, and why
@@ -491,7 +491,7 @@ def _numbers(text: str, what: str, count: int | None = None) -> list[float]:
     return values
 
 
-def _draw(loss: Value, out: Path) -> tuple[list[str], bool]:
+def _draw(loss: Value, model: MLP, numbers: Numbers, out: Path) -> tuple[list[str], bool]:
     """Write the DOT files, then the SVGs if they render; the paths written, and whether
     rendering failed (a missing renderer is not a failure: the SVGs are skipped with a note)."""
     from autograd.viz import draw, render
@@ -500,7 +500,11 @@ def _draw(loss: Value, out: Path) -> tuple[list[str], bool]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # (the files' own errors, from write_atomically, name the file)
         raise type(exc)(f"cannot write the graph files to {out}: {_reason(exc, out)}") from None
+    from .diagram import draw_network
+
     drawings = {view: draw(loss, view=view) for view in ("forward", "gradient")}
+    # the network as the slide draws it: a weight on each edge; z, h and δ in each unit
+    drawings["network"] = draw_network(model, x=numbers.x, y=numbers.y, loss=half_mse)
     files = [render.write_graph(d, out / view, formats=("dot",))[0] for view, d in drawings.items()]
     try:
         for view, drawing in drawings.items():

@@ -87,9 +87,16 @@ def test_graph_files_are_written(capsys, tmp_path):
     out = tmp_path / "graphs"
     result = run_json(capsys, "--out", str(out))
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["forward.dot", "forward.svg", "gradient.dot", "gradient.svg"]
+    assert names == [
+        "forward.dot",
+        "forward.svg",
+        "gradient.dot",
+        "gradient.svg",
+        "network.dot",
+        "network.svg",
+    ]
     assert sorted(result["files"]) == sorted(str(out / n) for n in names)
-    for name in ("forward.svg", "gradient.svg"):
+    for name in ("forward.svg", "gradient.svg", "network.svg"):
         assert (out / name).read_text().lstrip().startswith(("<?xml", "<svg"))
 
 
@@ -119,8 +126,8 @@ def test_without_dot_the_json_lists_only_the_dot_files(capsys, tmp_path, no_rend
     out = tmp_path / "graphs"
     result = run_json(capsys, "--out", str(out))  # exit status 0: only the pictures are missing
     assert result["match"] is True
-    assert result["files"] == [str(out / "forward.dot"), str(out / "gradient.dot")]
-    assert sorted(p.name for p in out.iterdir()) == ["forward.dot", "gradient.dot"]
+    assert result["files"] == [str(out / f"{n}.dot") for n in ("forward", "gradient", "network")]
+    assert sorted(p.name for p in out.iterdir()) == ["forward.dot", "gradient.dot", "network.dot"]
     assert (out / "forward.dot").read_text().startswith("digraph")
 
 
@@ -149,7 +156,9 @@ def test_without_dot_on_path_the_command_runs_end_to_end(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "RendererNotFoundError" not in done.stderr
-    assert json.loads(done.stdout)["files"] == [str(out / "forward.dot"), str(out / "gradient.dot")]
+    assert json.loads(done.stdout)["files"] == [
+        str(out / f"{n}.dot") for n in ("forward", "gradient", "network")
+    ]
 
 
 @pytest.mark.parametrize("where", ["a_file/graphs", "a_file"])

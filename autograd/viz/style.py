@@ -102,6 +102,15 @@ def grad_fill(grad, scale: float) -> str:
     return _mix(POSITIVE if g > 0 else NEGATIVE, 0.12 + 0.58 * math.sqrt(t))
 
 
+def grad_line(grad, scale: float) -> str:
+    """Line colour for a signed number on an edge: grad_fill's hue, strong enough on white."""
+    g = as_float(grad)
+    if not math.isfinite(g) or g == 0 or scale == 0:
+        return EDGE_COLOUR
+    t = min(abs(g) / scale, 1.0)
+    return _mix(POSITIVE if g > 0 else NEGATIVE, 0.35 + 0.65 * math.sqrt(t))
+
+
 def grad_scale(grads) -> float:
     """The largest finite |grad| among grads (None entries skipped), the top of the colour scale."""
     scale = 0.0
