@@ -69,3 +69,8 @@ def __getattr__(name: str):
 
         return compare_with_torch
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # dir() and tab completion list the names loaded on first use too
+    return sorted(set(globals()) | set(_LAZY))

@@ -45,3 +45,8 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # dir() and tab completion list the names loaded on first use too
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -91,6 +91,28 @@ class Drawing(graphviz.Digraph):
         """The drawing as SVG text."""
         return renderer.svg(self.source)
 
+    def save(self, filename=None, directory=None, **kwargs) -> str:
+        """Write one file, its format from the suffix: .svg, .png, .pdf rendered, .dot/.gv the
+        DOT text (graphviz's own save wrote DOT text whatever the suffix).  Returns its path."""
+        name = os.fspath(filename) if filename is not None else self.filename
+        path = os.path.join(directory if directory is not None else self.directory, name)
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix == ".gv":
+            write_atomically(path, self.source.encode("utf-8"))
+            return path
+        return str(render.save(self, path))  # refuses an unknown suffix, naming the valid ones
+
+    def __repr__(self) -> str:
+        lines = [line.strip() for line in self.body]
+        statements = [x for x in lines if not x.startswith(("graph ", "node ", "edge "))]
+        nodes = sum(1 for x in statements if " [" in x and " -> " not in x)
+        edges = sum(1 for x in statements if " -> " in x and "invis" not in x)
+        return (
+            f"<chainrule drawing {self.name!r}: {nodes} nodes, {edges} edges. Jupyter shows it "
+            "inline; drawing.save('x.svg') writes a file (.svg, .png, .pdf or .dot); "
+            "drawing.source is its DOT text>"
+        )
+
     def _repr_mimebundle_(self, include=None, exclude=None, **_):
         # without a renderer Jupyter shows how to install one, not a traceback
         try:
