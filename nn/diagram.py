@@ -8,7 +8,7 @@ gradient for itself (with ``autograd.grad``, so no ``.grad`` changes): each edge
 each unit its output's gradient and its δ = ∂L/∂z, coloured by sign and size as the gradient
 graphs are.  Without a target, edges show the ``.grad`` the last ``backward()`` left.
 
-Big networks stay readable: past ``LABEL_LIMIT`` edges the edges are thin and unlabelled (their
+Big networks stay readable: past ``LABEL_LIMIT`` (20) edges the edges are thin and unlabelled (their
 weight and gradient are in each edge's tooltip: hover in an SVG viewer), ``labels=True`` puts
 the labels back.  The names come from ``nn.notation``.
 """
@@ -29,7 +29,7 @@ from . import notation
 from .functional import get_loss
 
 VIEWS = ("forward", "gradient", "both")
-LABEL_LIMIT = 40  # edges; beyond this labels are off unless asked for (they would overlap)
+LABEL_LIMIT = 20  # edges; beyond this labels are off unless asked for (they would overlap)
 EDGE_WIDTH = (0.4, 3.0)
 LABEL_DISTANCE, LABEL_ANGLE = (
     "9",

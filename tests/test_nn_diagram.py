@@ -7,6 +7,7 @@ import re
 import pytest
 
 import nn
+import nn.diagram
 from nn import lecture
 from nn.functional import mse
 
@@ -148,3 +149,13 @@ def test_bad_arguments_are_refused_by_name():
         nn.draw_network(model, view="sideways")
     with pytest.raises(TypeError, match="not a network of neurons"):
         nn.draw_network(nn.Module())
+
+
+def test_the_numbers_notebooks_state_about_the_diagrams():
+    # notebook 1: W1[2][1] has gradient 6.275 and h_1's δ is 2.092
+    source = nn.draw_network(lecture.build_network(), x=[2, 3], y=1, loss=half_mse).source
+    assert "W1[2][1] = 0.85<BR/>∂L/∂w = 6.275" in source and "δ = 2.092" in source
+    # notebook 5: more than 20 edges are drawn unlabelled, and its MLP(2, [4, 4, 1]) has 28
+    assert nn.diagram.LABEL_LIMIT == 20
+    model = nn.MLP(2, [4, 4, 1], activation="tanh", seed=0)
+    assert sum(len(n.w) for layer in model.layers for n in layer.neurons) == 28

@@ -249,6 +249,19 @@ for (name, p), (matrix_name, _) in zip(model.named_parameters(), model.named_wei
 # same weights in the slide's matrix notation, counting from 1: that one is `W1[1][2]`, from
 # input $x_1$ to hidden unit 2.
 #
+# ## The network as the slide draws it
+#
+# `nn.draw_network` draws the model the way the lecture draws networks: the inputs, the hidden
+# units and the output as circles in columns, each weight in a box on its edge. Given the
+# sample and its target, each unit shows its weighted sum $z$, its output, the gradient of its
+# output and its $\delta = \partial L/\partial z$. Each edge shows $\partial L/\partial w$. Blue
+# is positive, red negative, and stronger colours and wider edges mean larger numbers. These are
+# the numbers of the table above: `W1[2][1]` has gradient 6.275, and $\delta$ of `h_1` is
+# $(\hat y - y)\,w^{(2)}_1 = 2.092$.
+
+# %%
+nn.draw_network(model, x=[2.0, 3.0], y=1.0, loss=lambda p, t: nn.functional.mse(p, t, half=True))
+#
 # ## One step of gradient descent
 #
 # Now each weight moves against its gradient: $w \leftarrow w - \alpha\, \partial L/\partial
