@@ -240,7 +240,8 @@ loss.backward()
 
 print(model)
 print(f"loss = {loss.data:.6f}")
-for (name, p), (matrix_name, _) in zip(model.named_parameters(), model.named_weights()):
+matrix_names = [name for name, _ in model.named_weights()]
+for (name, p), matrix_name in zip(model.named_parameters(), matrix_names, strict=True):
     print(f"  {name:<24} {matrix_name:<9} grad {p.grad:9.6f}")
 
 # %% [markdown]
