@@ -96,11 +96,15 @@ class Drawing(graphviz.Digraph):
         DOT text (graphviz's own save wrote DOT text whatever the suffix).  Returns its path."""
         name = os.fspath(filename) if filename is not None else self.filename
         path = os.path.join(directory if directory is not None else self.directory, name)
-        suffix = os.path.splitext(path)[1].lower()
-        if suffix == ".gv":
-            write_atomically(path, self.source.encode("utf-8"))
-            return path
-        return str(render.save(self, path))  # refuses an unknown suffix, naming the valid ones
+        fmt = os.path.splitext(path)[1].lstrip(".").lower()
+        if fmt not in renderer.FORMATS + ("gv",):
+            raise ValueError(
+                f"cannot tell the format of {path!r}: use a .dot, .svg, .png or .pdf suffix"
+            )
+        # rendered in full before anything is written: a failure leaves no file
+        data = self.source.encode("utf-8") if fmt in ("dot", "gv") else self.pipe(fmt)
+        write_atomically(path, data)
+        return path
 
     def __repr__(self) -> str:
         lines = [line.strip() for line in self.body]
