@@ -26,6 +26,7 @@ from autograd import Value
 
 from .layers import MLP, _inputs
 from .module import Module
+from .notation import shown_names
 
 
 class ConvergenceWarning(UserWarning):
@@ -51,6 +52,9 @@ class _LinearUnit(Module):
         self.b = Value(0.0)
         self.lr = lr
         self.relabel()
+
+    def _shown_names(self) -> dict[str, str]:
+        return shown_names(self)  # pictures name the weights w[1], w[2] and the bias b
 
     def net(self, x: Sequence) -> Value:
         """The weighted sum w.x + b."""

@@ -22,7 +22,7 @@ from autograd import Value
 
 from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, get_activation
 from .module import Module
-from .notation import input_name, named_weights
+from .notation import input_name, named_weights, shown_names
 
 if TYPE_CHECKING:
     import torch
@@ -164,6 +164,9 @@ class Neuron(Module):
         """Number of inputs."""
         return len(self.w)
 
+    def _shown_names(self) -> dict[str, str]:
+        return shown_names(self)  # the lecture's names in pictures: W1[1][2], h_1, ŷ
+
     def named_weights(self) -> list[tuple[str, Value]]:
         """(matrix name, Value) per parameter, as in ``nn.notation``: ``w[1]``, ``b``."""
         return named_weights(self)
@@ -267,6 +270,9 @@ class Layer(Module):
     def nin(self) -> int:
         """Number of inputs."""
         return self.neurons[0].nin
+
+    def _shown_names(self) -> dict[str, str]:
+        return shown_names(self)  # the lecture's names in pictures: W1[1][2], h_1, ŷ
 
     def named_weights(self) -> list[tuple[str, Value]]:
         """(matrix name, Value) per parameter, as in ``nn.notation``: ``W[1][2]``, ``b[2]``."""
@@ -372,6 +378,9 @@ class MLP(Module):
     def nout(self) -> int:
         """Number of outputs."""
         return self.layers[-1].nout
+
+    def _shown_names(self) -> dict[str, str]:
+        return shown_names(self)  # the lecture's names in pictures: W1[1][2], h_1, ŷ
 
     def named_weights(self) -> list[tuple[str, Value]]:
         """(matrix name, Value) per parameter, as in ``nn.notation``: ``W1[1][2]``, ``W2[2]``, ``b1[2]``."""

@@ -162,14 +162,23 @@ class Module:
         """
         modules = list(self.named_modules())
         layers = [name for name, m in modules if name and m.drawn_as == "layer"]
+        shown = self._shown_names()
         for name, module in modules:
             module._name = name
             module._output_label = name
             if name and module.drawn_as == "neuron":
                 inside = [layer for layer in layers if name.startswith(layer + ".")]
-                module._output_label = NeuronLabel(name, max(inside, key=len, default=None))
+                layer = max(inside, key=len, default=None)
+                module._output_label = NeuronLabel(
+                    name, layer, shown.get(name), shown.get(layer) if layer else None
+                )
         for name, p in self.named_parameters():
-            p.label = ParameterLabel(name)
+            p.label = ParameterLabel(name, shown.get(name))
+
+    def _shown_names(self) -> dict[str, str]:
+        """{dotted name: the name pictures show} for parameters, neurons and layers; a network
+        of neurons gives the lecture's notation (``nn.notation``), other modules nothing."""
+        return {}
 
     def label_output(self, out: Value) -> Value:
         """Label a Value this module computed with the module's name (pictures group by it)."""

@@ -117,3 +117,28 @@ def sum_name(layer: int, unit: int, sizes: Sequence[int]) -> str:
     if len(sizes) > 2 or (len(sizes) == 2 and index):
         return f"z{layer + 1}{index}"
     return "z" + index
+
+
+def layer_title(layer: int, layers: int) -> str:
+    """A layer's title (counted from 0): ``hidden layer`` (numbered when there are several) or
+    ``output layer``."""
+    if layer == layers - 1:
+        return "output layer"
+    return "hidden layer" if layers == 2 else f"hidden layer {layer + 1}"
+
+
+def shown_names(model) -> dict[str, str]:
+    """{dotted name: the lecture's name} for the model's parameters (``W1[1][2]``), neurons
+    (``h_1``, ``ŷ``) and layers (``hidden layer``): what pictures write (``Module.relabel``)."""
+    names = {dotted: str(m) for dotted, m in matrix_names(model).items()}
+    module_names = {id(m): name for name, m in model.named_modules()}
+    layers = units_of(model)
+    sizes = [len(units) for units in layers]
+    for k, units in enumerate(layers):
+        for j, neuron in enumerate(units):
+            if module_names.get(id(neuron)):
+                names[module_names[id(neuron)]] = unit_name(k, j, sizes)
+    if _numbered(model):
+        for k, layer in enumerate(model.layers):
+            names[module_names[id(layer)]] = layer_title(k, len(model.layers))
+    return names

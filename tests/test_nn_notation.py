@@ -82,3 +82,29 @@ def test_value_names_follow_the_lecture():
 def test_a_module_without_neurons_is_refused_by_name():
     with pytest.raises(TypeError, match="Module is not a network of neurons"):
         notation.matrix_names(nn.Module())
+
+
+def test_labels_carry_the_lecture_names_pictures_show_and_keep_the_dotted_ones():
+    import copy
+    import pickle
+
+    model = nn.MLP(2, [2, 1], seed=0)
+    w = model.layers[0].neurons[1].w[0]
+    assert w.label == "layers.0.neurons.1.w.0" and w.label.shown == "W1[1][2]"
+    out = model([1.0, 2.0])
+    assert out.label == "layers.1.neurons.0"
+    assert (out.label.shown, out.label.layer_shown) == ("ŷ", "output layer")
+    hidden = model.layers[0]([1.0, 2.0])[1].label
+    assert (hidden.shown, hidden.layer_shown) == ("h_2", "hidden layer")
+    for label in (w.label, out.label):
+        for again in (copy.deepcopy(label), pickle.loads(pickle.dumps(label))):
+            assert again == label and again.shown == label.shown
+
+
+def test_a_custom_module_keeps_its_dotted_names_in_pictures():
+    class Scale(nn.Module):
+        def __init__(self):
+            self.k = nn.Neuron(1).w[0]
+            self.relabel()
+
+    assert Scale().k.label == "k" and Scale().k.label.shown is None

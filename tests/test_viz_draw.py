@@ -286,11 +286,13 @@ def small_mlp_loss(sizes=(3, 1), activation="tanh"):
 def test_parameters_are_found_from_nn_names_with_or_without_the_model():
     model, loss = small_mlp_loss()
     for source in (draw(loss).source, draw(loss, model=model).source):
-        # inside its neuron's cluster a parameter shows its short name
-        assert source.count("<B>w.0</B>") == 4 and source.count("<B>b</B>") == 4
+        # each parameter shows its lecture name (W1[i][j], b1[j], W2[j], b2), once
+        for name, _ in model.named_weights():
+            assert source.count(f"<B>{name}</B>") == 1
+        assert "<B>w.0</B>" not in source
         param_width = style.KINDS[style.PARAMETER][2]
         for line in source.splitlines():
-            if "<B>w.1</B>" in line:
+            if "<B>W1[2][" in line:
                 assert f'BORDER="{param_width}"' in table_attrs(line)
 
 
@@ -300,11 +302,11 @@ def test_each_neuron_and_layer_is_a_cluster():
     layers = re.findall(r"subgraph (cluster_\d+) \{", source)
     neurons = re.findall(r"subgraph (cluster_n\d+) \{", source)
     assert len(layers) == 2 and len(neurons) == 4
-    assert ">layers.0<" in source and ">layers.1<" in source
-    assert source.count(">neurons.0<") == 2 and ">neurons.2<" in source
-    # a neuron's output is called "out" inside its cluster
-    assert source.count("<B>out</B>") == 4
-    assert ">layers.0.neurons.1<" not in source
+    assert ">hidden layer<" in source and ">output layer<" in source
+    # each neuron's cluster and its output carry the unit's name: h_1 .. h_3, then ŷ
+    for unit in ("h_1", "h_2", "h_3", "ŷ"):
+        assert f">{unit}<" in source and source.count(f"<B>{unit}</B>") == 1
+    assert "<B>out</B>" not in source and not re.search(r"<B>[^<]*neurons\.", source)
     assert "subgraph" not in draw(loss, clusters=False).source
 
 
@@ -313,9 +315,9 @@ def test_collapse_draws_each_neuron_as_one_node():
     source = draw(loss, collapse="neuron").source
     assert "<B>w.0</B>" not in source  # parameters are inside their neuron
     assert 'label="*"' not in source  # so are the products
-    assert source.count("<B>neurons.") == 4
+    assert source.count("<B>h_") == 3 and source.count("<B>ŷ</B>") == 1
     assert ">tanh<" in source and ">linear<" in source
-    neuron_ids = re.findall(r"\t\t(v\d+) \[label=<<TABLE[^\n]*<B>neurons\.", source)
+    neuron_ids = re.findall(r"\t\t(v\d+) \[label=<<TABLE[^\n]*<B>(?:h_\d|ŷ)", source)
     x0 = node_id(node_line(source, "x0"))
     for nid in neuron_ids[:3]:  # layer 0 neurons read both inputs
         assert f"\t{x0} -> {nid}\n" in source
@@ -329,8 +331,8 @@ def test_collapse_keeps_a_parameter_that_is_also_used_outside_its_neuron():
     w = model.layers[0].neurons[0].w[0]
     loss = model(x) + 0.1 * w * w  # weight decay on one weight
     source = draw(loss, collapse="neuron", model=model).source
-    assert "<B>layers.0.neurons.0.w.0</B>" in source
-    assert source.count("<B>neurons.") == 3
+    assert "<B>W1[1][1]</B>" in source
+    assert source.count("<B>h_") + source.count("<B>ŷ</B>") == 3
 
 
 def test_big_mlp_is_refused_with_a_hint_and_drawn_collapsed():
@@ -338,7 +340,7 @@ def test_big_mlp_is_refused_with_a_hint_and_drawn_collapsed():
     with pytest.raises(GraphTooLargeError, match="collapse='neuron'"):
         draw(loss)
     source = draw(loss, collapse="neuron", model=model).source
-    assert source.count("<B>neurons.") == 33
+    assert len(re.findall(r"<B>h[12]_\d+</B>", source)) == 32 and "<B>ŷ</B>" in source
     assert len(re.findall(r"\tv\d+op \[", source)) < 10
 
 

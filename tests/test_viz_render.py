@@ -205,7 +205,7 @@ def test_a_network_too_large_to_show_in_full_displays_collapsed():
     loss = (model([Value(1.0, label="x0"), Value(-1.0, label="x1")]) - 1.0) ** 2
     loss.backward()
     texts = svg_texts(loss._repr_svg_())
-    assert "neurons.7" in texts and "w.0" not in texts
+    assert "h1_8" in texts and "W1[1][1]" not in texts
 
 
 def test_a_large_graph_without_neurons_falls_back_at_once(monkeypatch):

@@ -279,10 +279,13 @@ class _Builder:
         return style.INTERMEDIATE
 
     def shown_label(self, v: Value, cluster: str | None) -> str:
-        """The label, relative to the neuron cluster the node sits in (``w.0``, ``out``)."""
+        """The model's name for the node (``shown``), else its label relative to the neuron
+        cluster the node sits in (``w.0``, ``out``)."""
         if v in self.s.collapsed:
-            return v.label.short
+            return v.label.shown or v.label.short
         label = self.s.name(v)
+        if label is v.label and getattr(label, "shown", None):
+            return label.shown
         if cluster and label == cluster:
             return "out"
         if cluster and label.startswith(cluster + "."):
@@ -355,8 +358,10 @@ class _Builder:
         return html("grad = " + " + ".join(shown))
 
     def tooltip(self, v: Value) -> graphviz.quoting.NoHtml:
+        name = self.s.name(v)
+        shown = getattr(name, "shown", None) if name is v.label else None
         parts = [
-            self.s.name(v) or (f"{v.op} result" if v.op else "leaf"),
+            f"{shown} ({name})" if shown else name or (f"{v.op} result" if v.op else "leaf"),
             f"data = {float(v.data)!r}",
         ]
         if not self.show_grad or isinstance(v, Constant):
@@ -412,13 +417,14 @@ class _Builder:
             parent = g
             if layer is not None:
                 if layer not in layer_graphs:
-                    layer_graphs[layer] = _cluster(f"cluster_{len(layer_graphs)}", layer, "layer")
+                    title = neuron.layer_shown or layer
+                    layer_graphs[layer] = _cluster(f"cluster_{len(layer_graphs)}", title, "layer")
                 parent = layer_graphs[layer]
             if v in self.s.collapsed:
                 return parent, None
             if neuron not in neuron_graphs:
                 neuron_graphs[neuron] = _cluster(
-                    f"cluster_n{len(neuron_graphs)}", neuron.short, "neuron"
+                    f"cluster_n{len(neuron_graphs)}", neuron.shown or neuron.short, "neuron"
                 )
                 neuron_parent[neuron] = parent
             return neuron_graphs[neuron], neuron
