@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import warnings
 
 FORMATS = ("dot", "svg", "png", "pdf")  # what write_graph and save accept
 RENDERERS = ("dot", "graphviz-pure")  # looked up on PATH in this order
@@ -35,6 +36,19 @@ SMALLER = (
     "draw fewer nodes: a smaller expression, one sample instead of a batch, or (in Python) "
     "collapse='neuron'"
 )
+
+
+PURE_LIMITS = (
+    "rendering with graphviz-pure, which draws chainrule's pictures approximately: bold and "
+    "non-ASCII text (∂, δ, ŷ) can reach past its box, and neuron clusters can come out in "
+    "reverse order. For exact pictures install Graphviz (apt-get install graphviz, brew install "
+    "graphviz, conda install -c conda-forge graphviz)."
+)
+_warned_pure = False  # PURE_LIMITS is said once per process (two threads may both say it)
+
+
+class ApproximateRendererWarning(UserWarning):
+    """The renderer is graphviz-pure, whose pictures are close to Graphviz's but not equal."""
 
 
 class RendererNotFoundError(RuntimeError):
@@ -94,7 +108,22 @@ def render(source: str, fmt: str = "svg", timeout: float = TIMEOUT) -> bytes:
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
         raise RenderError(f"{os.path.basename(program)} -T{fmt} failed: {message}")
+    _warn_if_pure(program, done.stdout)
     return done.stdout
+
+
+def is_graphviz_pure(program: str, output: bytes = b"") -> bool:
+    """Whether `program` is graphviz-pure: by its name (dev.py links it as ``dot``, so the
+    link's target counts) or by the comment it writes at the top of an SVG."""
+    name = os.path.basename(os.path.realpath(program))
+    return name.startswith("graphviz-pure") or b"(graphviz-pure)" in output[:400]
+
+
+def _warn_if_pure(program: str, output: bytes) -> None:
+    global _warned_pure
+    if not _warned_pure and is_graphviz_pure(program, output):
+        _warned_pure = True
+        warnings.warn(PURE_LIMITS, ApproximateRendererWarning, stacklevel=3)
 
 
 def _signal_name(number: int) -> str:
