@@ -11,7 +11,7 @@ the chain rule:
     dL/db1[j]    = (ŷ - y) W2[j] f'(z_j)
 
 The names are the lecture's, counted from 1 as on the slide, and the same in the table, the
-pictures and notebook 1 (``nn.notation``).
+pictures and notebook 6, the worked example (``nn.notation``).
 
 Here those formulas are evaluated directly (``slide_gradients``), independently of the engine,
 and shown beside what ``backward()`` computed and beside central finite differences.  The

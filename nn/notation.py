@@ -1,4 +1,4 @@
-"""The lecture's names for a network's numbers, used by the lecture table, both pictures and notebook 1.
+"""The lecture's names for a network's numbers: the lecture table, both pictures, notebook 6.
 
 Indices count from 1, as on the slide (Python's lists still count from 0):
 

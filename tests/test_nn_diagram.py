@@ -152,10 +152,10 @@ def test_bad_arguments_are_refused_by_name():
 
 
 def test_the_numbers_notebooks_state_about_the_diagrams():
-    # notebook 1: W1[2][1] has gradient 6.275 and h_1's δ is 2.092
+    # notebook 6: W1[2][1] has gradient 6.275 and h_1's δ is 2.092
     source = nn.draw_network(lecture.build_network(), x=[2, 3], y=1, loss=half_mse).source
     assert "W1[2][1] = 0.85<BR/>∂L/∂w = 6.275" in source and "δ = 2.092" in source
-    # notebook 5: more than 20 edges are drawn unlabelled, and its MLP(2, [4, 4, 1]) has 28
+    # notebook 8: more than 20 edges are drawn unlabelled, and its MLP(2, [4, 4, 1]) has 28
     assert nn.diagram.LABEL_LIMIT == 20
     model = nn.MLP(2, [4, 4, 1], activation="tanh", seed=0)
     assert sum(len(n.w) for layer in model.layers for n in layer.neurons) == 28

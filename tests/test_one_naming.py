@@ -1,4 +1,4 @@
-"""One naming: the lecture network's names agree in the table, both pictures and notebook 1."""
+"""One naming: the lecture network's names agree in the table, both pictures and notebook 6."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def test_table_pictures_and_notebook_name_the_network_alike(tmp_path, capsys):
     network = (tmp_path / "network.dot").read_text(encoding="utf-8")
     assert VALUES <= bold(network)
     assert {m for m in re.findall(r"(W\d\[[^=]*\]) = ", network)} == WEIGHTS
-    # notebook 1 labels its hand-built Values with the same names (and no others)
-    script = (ROOT / "notebooks" / "src" / "01-worked-example.py").read_text(encoding="utf-8")
+    # notebook 6 (the worked example) labels its hand-built Values with the same names (and no others)
+    script = (ROOT / "notebooks" / "src" / "06-worked-example.py").read_text(encoding="utf-8")
     labels = {
         text
         for line in script.splitlines()

@@ -60,9 +60,16 @@ for name, p in net.named_parameters():
 print("outputs on the truth table:", nn.predict(net, X).tolist(), " XOR:", t_xor.tolist())
 
 # %% [markdown]
-# Hidden unit 0 is OR ($x_1 + x_2 \ge 1$), hidden unit 1 is NAND ($-x_1 - x_2 \ge -1$, that is
-# $x_1 + x_2 \le 1$), and the output is their AND ($h_0 + h_1 \ge 2$). On the four corners this
-# is XOR. But look at the whole plane: the output fires only where *both* $x_1 + x_2 \ge 1$ and
+# `nn.draw_network` draws it as the lecture does, here for the input $(1, 0)$: each weight on
+# its edge, each unit's bias, weighted sum $z$ and output.
+
+# %%
+nn.draw_network(net, x=[1, 0])
+
+# %% [markdown]
+# Hidden unit $h_1$ is OR ($x_1 + x_2 \ge 1$), hidden unit $h_2$ is NAND ($-x_1 - x_2 \ge -1$,
+# that is $x_1 + x_2 \le 1$), and the output is their AND ($h_1 + h_2 \ge 2$). On the four
+# corners this is XOR. But look at the whole plane: the output fires only where *both* $x_1 + x_2 \ge 1$ and
 # $x_1 + x_2 \le 1$ hold, which is the line $x_1 + x_2 = 1$ itself. That line has no area, so
 # the decision picture is a plain field; the two XOR corners $(0, 1)$ and $(1, 0)$ happen to lie
 # exactly on it. It works only because `step(0) = 1`: a unit whose sum is exactly at its
@@ -70,7 +77,7 @@ print("outputs on the truth table:", nn.predict(net, X).tolist(), " XOR:", t_xor
 #
 # Moving the thresholds off the corners to 0.5 and 1.5 gives the picture the lecture means.
 # OR fires for $x_1 + x_2 \ge 0.5$, NAND for $x_1 + x_2 \le 1.5$, and the output AND for
-# $h_0 + h_1 \ge 1.5$: the output is 1 on the band $0.5 \le x_1 + x_2 \le 1.5$ between two
+# $h_1 + h_2 \ge 1.5$: the output is 1 on the band $0.5 \le x_1 + x_2 \le 1.5$ between two
 # parallel lines, one line per hidden unit. No single line could make that region.
 
 # %%
@@ -249,7 +256,7 @@ plt.show()
 # signal reaches any weight.
 
 # %%
-x = [Value(1.0, label="x1"), Value(0.0, label="x2")]
+x = [Value(1.0, label="x_1"), Value(0.0, label="x_2")]
 out = net(x)
 out.backward()
 print("dy/dw for every weight:", [p.grad for p in net.parameters()])

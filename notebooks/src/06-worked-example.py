@@ -262,7 +262,8 @@ for (name, p), matrix_name in zip(model.named_parameters(), matrix_names, strict
 
 # %%
 nn.draw_network(model, x=[2.0, 3.0], y=1.0, loss=lambda p, t: nn.functional.mse(p, t, half=True))
-#
+
+# %% [markdown]
 # ## One step of gradient descent
 #
 # Now each weight moves against its gradient: $w \leftarrow w - \alpha\, \partial L/\partial

@@ -96,7 +96,7 @@ plt.show()
 
 # %%
 i = int(np.argmin(np.abs(nn.predict(model, X_val))))
-x = [Value(X_val[i, 0], label="x1"), Value(X_val[i, 1], label="x2")]
+x = [Value(X_val[i, 0], label="x_1"), Value(X_val[i, 1], label="x_2")]
 logit = model(x)
 loss = F.bce_with_logits(logit, float(y_val[i]))
 loss.backward()
@@ -118,6 +118,16 @@ autograd.draw(logit, model=model, collapse="neuron", view="both")
 # weight inside a neuron gets its gradient from the neuron's gradient, times the derivative of
 # the neuron's activation, times the input on that weight.
 #
+# `nn.draw_network` draws the same network and sample as the lectures draw networks: one
+# circle per unit, the weights on the edges (named `W1[i][j]`, from input $i$ to unit $j$),
+# each edge coloured by its $\partial L/\partial w$ and each unit by its
+# $\delta = \partial L/\partial z$. With more than 20 edges (this network has 28) it draws thin
+# unlabelled edges and puts the numbers in tooltips (hover over an edge or a unit);
+# `labels=True` writes them all out.
+
+# %%
+nn.draw_network(model, x=X_val[i].tolist(), y=float(y_val[i]), loss="bce_with_logits")
+
 # %% [markdown]
 # ## Three classes: softmax and cross-entropy
 #
