@@ -10,6 +10,7 @@ import pytest
 
 import autograd.tape.groups as tape_groups
 from autograd import TracingError, Value, no_grad, trace
+from autograd.tape.dense import DenseGroup
 
 ACTIVATIONS = {
     "relu": lambda v: v.relu(),
@@ -314,12 +315,98 @@ def test_fn_returning_a_number_is_refused():
 
 def test_long_python_sums_are_fused_into_one_group():
     ws = [Value(float(i)) for i in range(50)]
-    tape = trace(lambda x: sum((w * x for w in ws), Value(0.0)), 1)
-    assert [type(g) for g in tape.groups] == [tape_groups.OpGroup, tape_groups.SumGroup]
-    assert [g.name for g in tape.groups] == ["mul", "sum"]
+    # w * x * x: the sum's terms are not parameter x input products, so no dense layer
+    tape = trace(lambda x: sum((w * x * x for w in ws), Value(0.0)), 1)
+    assert [type(g) for g in tape.groups] == [
+        tape_groups.OpGroup,
+        tape_groups.OpGroup,
+        tape_groups.SumGroup,
+    ]
+    assert [g.name for g in tape.groups] == ["mul", "mul", "sum"]
     tape(np.array([[2.0]]))
     tape.backward()
-    assert all(w.grad == 2.0 for w in ws)
+    assert all(w.grad == 4.0 for w in ws)
+
+
+def test_each_layer_of_an_mlp_runs_as_one_matrix_product():
+    layers = make_mlp([2, 5, 4, 1], seed=3)
+    tape = trace(lambda x1, x2: run_mlp(layers, [x1, x2], ACTIVATIONS["tanh"])[0], 2)
+    dense = [g for g in tape.groups if isinstance(g, DenseGroup)]
+    assert [g.weights.shape for g in dense] == [(5, 2), (4, 5), (1, 4)]
+    assert not any(g.name in ("mul", "sum") for g in tape.groups)
+
+
+def _dense_case(name: str):
+    """(params, per-sample fn) for layouts that are, or are not, dense layers."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    W = [[Value(float(rng.normal())) for _ in range(3)] for _ in range(4)]
+    b = [Value(float(rng.normal())) for _ in range(4)]
+    params = [w for row in W for w in row] + b
+
+    made = []  # every unit's products, so one can be used again
+
+    def units(xs, weights=W, order=None):
+        out = []
+        for k, row in enumerate(weights):
+            js = order(k) if order else range(3)
+            terms = [row[j] * xs[j] if k % 2 else xs[j] * row[j] for j in js]  # both orders
+            made.append(terms[0])
+            if name != "no bias":
+                terms = [b[k], *terms] if name != "bias last" else [*terms, b[k]]
+            out.append(sum(terms[1:], terms[0]))
+        return out
+
+    layouts = {
+        "bias": lambda xs: units(xs),
+        "no bias": lambda xs: units(xs),
+        "bias last": lambda xs: units(xs),
+        "inputs in another order per unit": lambda xs: units(
+            xs, order=lambda k: [(k + j) % 3 for j in range(3)]
+        ),
+        "a weight used twice": lambda xs: units(xs, weights=[W[0], W[0], W[2], W[3]]),
+        "a product used twice": lambda xs: units(xs),
+    }
+
+    def per_sample(x1, x2, x3, t):
+        made.clear()
+        h = [u.tanh() for u in layouts[name]([x1, x2, x3 * x1])]
+        if name == "a product used twice":
+            h.append(made[0] * 0.5)
+        return (sum(h[1:], h[0]) - t) ** 2
+
+    return params, per_sample
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bias",
+        "no bias",
+        "bias last",
+        "inputs in another order per unit",
+        "a weight used twice",
+        "a product used twice",
+    ],
+)
+def test_dense_and_not_quite_dense_layouts_give_eager_gradients(name):
+    params, per_sample = _dense_case(name)
+    rng = np.random.default_rng(5)
+    XT = rng.normal(size=(13, 4))
+    eager_out, eager_grads = eager_gradients(per_sample, XT, params)
+    tape = trace(per_sample, 4)
+    tape_out, tape_grads = tape_gradients(tape, XT, params)
+    np.testing.assert_allclose(tape_out, eager_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tape_grads, eager_grads, rtol=1e-9, atol=1e-14)
+    layers = sum(isinstance(g, DenseGroup) for g in tape.groups)
+    expected = {
+        "bias": 1,
+        "no bias": 1,
+        "bias last": 0,  # the recorded sum is not bias-first: left to the general path
+        "inputs in another order per unit": 3,  # units with the same order share a layer
+        "a weight used twice": 2,  # the unit sharing W[0] goes to a layer of its own
+        "a product used twice": 1,  # unit 0 is not dense; units 1-3 are a layer
+    }
+    assert layers == expected[name]
 
 
 def test_code_in_a_module_named_like_the_engine_cannot_read_traced_data():

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..value import Constant, Value
+from .dense import build_dense, dense_layout
 from .groups import Group, OpGroup, Route, Rows, SumGroup, index
 
 
@@ -30,6 +31,7 @@ class Compiled:
     n_rows: int
     input_rows: Rows
     param_rows: Rows
+    param_narrow: np.ndarray  # per parameter: only dense layers read it (column 0 suffices)
     const_rows: Rows
     const_values: np.ndarray
     output_rows: np.ndarray
@@ -51,10 +53,24 @@ def compile_graph(
         n_rows=len(row),
         input_rows=index([row[p] for p in placeholders]),
         param_rows=index([row[p] for p in parameters]),
+        param_narrow=_dense_only(schedule, parameters),
         const_rows=index([row[n] for n in constants]),
         const_values=np.array([n.data for n in constants]),
         output_rows=np.array([row[o] for o in outputs], dtype=np.intp),
     )
+
+
+def _dense_only(schedule: list[_Entry], parameters: list[Value]) -> np.ndarray:
+    """Which parameters only dense layers use: those read and write column 0 of their rows."""
+    general = {
+        v
+        for entry in schedule
+        if not isinstance(entry, _DenseEntry)
+        for slot in entry.slots()
+        for v in slot
+    }
+    dense = {v for entry in schedule if isinstance(entry, _DenseEntry) for v in entry.params()}
+    return np.array([p in dense and p not in general for p in parameters], dtype=bool)
 
 
 # ---- groups before they have rows -----------------------------------------------------------
@@ -131,15 +147,53 @@ class _SumEntry(_Entry):
         return self._route(group, row, [[n for needs in self.operand_needs for n in needs]])
 
 
+class _DenseEntry(_Entry):
+    """Units of one dense layer (``dense.py``): one matrix product forward and backward."""
+
+    name = "dense"
+
+    def __init__(self, level: int, inputs: list[Value]) -> None:
+        super().__init__(level)
+        self.inputs = inputs
+        self.weights: list[list[Value]] = []
+        self.biases: list[Value | None] = []
+        self.input_needs = False
+
+    def add_unit(self, node: Value, weights: list, bias: Value | None, input_needs: bool) -> None:
+        self.nodes.append(node)
+        self.weights.append(weights)
+        self.biases.append(bias)
+        self.input_needs = self.input_needs or input_needs
+
+    def params(self) -> list[Value]:
+        return [w for unit in self.weights for w in unit] + [
+            b for b in self.biases if b is not None
+        ]
+
+    def slots(self) -> list[list[Value]]:
+        flat = [w for unit in self.weights for w in unit]
+        return [self.inputs, flat, [b for b in self.biases if b is not None]]
+
+    def build(self, row: dict[Value, int]) -> Group:
+        biases = None if self.biases[0] is None else self.biases
+        out_rows = [row[n] for n in self.nodes]
+        return build_dense(out_rows, self.inputs, self.weights, biases, row, self.input_needs)
+
+
 # ---- the three steps ----------------------------------------------------------------------------
 
 
-def _fused_adds(order: list[Value], outputs: list[Value]) -> set[Value]:
-    """Inner nodes of add trees: adds used exactly once, by another add, and not outputs."""
+def _uses(order: list[Value]) -> dict[Value, list[Value]]:
+    """For every node, the nodes that take it as an operand."""
     uses: dict[Value, list[Value]] = {n: [] for n in order}
     for node in order:
         for parent in node.parents:
             uses[parent].append(node)
+    return uses
+
+
+def _fused_adds(order: list[Value], outputs: list[Value], uses) -> set[Value]:
+    """Inner nodes of add trees: adds used exactly once, by another add, and not outputs."""
     output_set = set(outputs)
     return {
         n
@@ -163,18 +217,65 @@ def _sum_terms(root: Value, fused: set[Value]) -> list[Value]:
     return terms
 
 
+def _dense_units(order, outputs, parameters: set[Value], fused, uses) -> tuple[dict, set]:
+    """Fused sums that are dense-layer units, by their inputs; and the products they absorb.
+
+    A unit: ``[bias +] sum_j w_j * x_j`` with parameters w_j (and bias), every product used
+    only by this sum.  Units over the same inputs (in the same order) form one layer.
+    """
+    output_set = set(outputs)
+
+    def is_product(node: Value) -> bool:
+        return node._prim is P.MUL and len(uses[node]) == 1 and node not in output_set
+
+    layers: dict[tuple, list[set]] = {}  # inputs and bias or not -> each layer's parameters
+    dense_key: dict[Value, tuple] = {}
+    absorbed: set[Value] = set()
+    for node in order:
+        if node._prim is not P.ADD or node in fused:
+            continue
+        terms = _sum_terms(node, fused)
+        layout = dense_layout([terms], parameters.__contains__, is_product)
+        if layout is None:
+            continue
+        inputs, (weights,), biases = layout
+        own = set(weights) | set(biases or [])
+        key = (tuple(map(id, inputs)), biases is None)
+        # a layer's parameters must be distinct (DenseGroup adds dW with G[rows, 0] +=)
+        candidates = layers.setdefault(key, [])
+        k = next((i for i, used in enumerate(candidates) if not used & own), len(candidates))
+        if k == len(candidates):
+            candidates.append(set())
+        candidates[k] |= own
+        dense_key[node] = (*key, k)
+        absorbed.update(term for term in terms if term._prim is P.MUL)
+    return dense_key, absorbed
+
+
 def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
     """Fuse sums, give every op node a level and group it with its kind on its level."""
-    fused = _fused_adds(order, outputs)
+    uses = _uses(order)
+    fused = _fused_adds(order, outputs, uses)
+    dense_key, absorbed = _dense_units(order, outputs, parameters, fused, uses)
     level: dict[Value, int] = {}
     needs_grad: dict[Value, bool] = {}
     sums: dict[int, _SumEntry] = {}
     ops: dict[tuple[int, P.Primitive], _OpEntry] = {}
+    layers: dict[tuple, _DenseEntry] = {}
     for node in order:
-        if node in fused:
+        if node in fused or node in absorbed:
             continue
         if node.is_leaf:
             level[node], needs_grad[node] = 0, node in parameters
+            continue
+        if node in dense_key:
+            inputs, weights, bias = _unit_parts(_sum_terms(node, fused), parameters)
+            lv = level[node] = 1 + max(level[x] for x in inputs)
+            needs_grad[node] = True  # its weights are parameters
+            entry = layers.get((lv, dense_key[node]))
+            if entry is None:
+                entry = layers[lv, dense_key[node]] = _DenseEntry(lv, inputs)
+            entry.add_unit(node, weights, bias, any(needs_grad[x] for x in inputs))
             continue
         operands = _sum_terms(node, fused) if node._prim is P.ADD else list(node.parents)
         lv = level[node] = 1 + max(level[o] for o in operands)
@@ -189,7 +290,15 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
                 entry = ops[lv, node._prim] = _OpEntry(lv, node._prim)
         entry.add(node, operands, [needs_grad[o] and member_needs for o in operands])
     # level by level; within a level by name (the order rows are numbered in)
-    return sorted([*sums.values(), *ops.values()], key=lambda e: (e.level, e.name))
+    entries = [*sums.values(), *ops.values(), *layers.values()]
+    return sorted(entries, key=lambda e: (e.level, e.name))
+
+
+def _unit_parts(terms: list[Value], parameters: set[Value]) -> tuple[list, list, Value | None]:
+    """A dense unit's inputs, weights and bias (None without one), from its sum's terms."""
+    layout = dense_layout([terms], parameters.__contains__, lambda node: node._prim is P.MUL)
+    inputs, (weights,), biases = layout
+    return inputs, weights, None if biases is None else biases[0]
 
 
 def _assign_rows(schedule: list[_Entry], leaves: list[Value]) -> dict[Value, int]:

@@ -1,0 +1,120 @@
+"""Dense layers on the tape: ``b_k + sum_j W[k][j] * x_j`` for every unit k as one matrix product.
+
+A neuron traced from ``sum(w_j * x_j for j) + b`` is a fused sum (``schedule.py``) of products
+of a parameter and an input.  Run as recorded, the tape materialises every product over the
+batch (units x inputs x batch floats per layer: 4M for a 64-wide layer on 1000 samples) and
+routes each product's gradient separately.  When every neuron of a layer sums the products of
+its own parameters with the *same* inputs, in the same order, the layer is a matrix product:
+
+    forward   Z = W @ X + b             W: units x inputs, X: inputs x batch
+    backward  dX = W.T @ dZ              (into the inputs' gradient rows, if they need one)
+              dW = dZ @ X.T, db = dZ summed over the batch
+
+``DenseGroup`` runs that.  Parameters' gradient rows in ``G`` are only ever summed over the
+batch at the end of ``Tape.backward``, so the group adds its already batch-summed dW and db into
+column 0 of those rows: the sum is the same, and no (units x inputs x batch) array is made.
+Measured on issue 17's 2-64-64-1 workload (1000 moons, 100 SGD steps): see benchmarks/.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .groups import Group, Route, Rows, index
+
+
+class DenseGroup(Group):
+    """Units that each sum (their own parameter) x (a shared input row), plus a bias."""
+
+    name = "dense"
+
+    def __init__(
+        self,
+        out: Rows,
+        inputs: Rows,
+        weights: np.ndarray,
+        biases: np.ndarray | None,
+        input_route: Route | None,
+    ) -> None:
+        super().__init__(out)
+        self.inputs = inputs  # n_in rows of V: the layer's inputs, shared by every unit
+        self.weights = weights  # (units, n_in) row numbers of the weight parameters
+        self.biases = biases  # (units,) row numbers of the bias parameters, or None
+        # routes: only the inputs' gradient goes through a Route; the parameters' go straight
+        # into column 0 of their rows (see the module docstring)
+        self.routes = [input_route, True]
+
+    def forward(self, V: np.ndarray) -> None:
+        W = V[self.weights, 0]  # parameters hold the same number in every column
+        Z = W @ V[self.inputs]
+        if self.biases is not None:
+            Z += V[self.biases, :1]
+        V[self.out] = Z
+
+    def backward(self, V: np.ndarray, G: np.ndarray, scratch: list) -> None:
+        dZ = G[self.out]
+        X = V[self.inputs]
+        input_route = self.routes[0]
+        if input_route is not None:
+            W = V[self.weights, 0]
+            np.matmul(W.T, dZ, out=scratch[0])
+            input_route.add(G, scratch[0])
+        G[self.weights, 0] += dZ @ X.T  # weights are distinct parameters (checked when fused)
+        if self.biases is not None:
+            G[self.biases, 0] += dZ.sum(axis=1)
+
+    def scratch(self, batch: int) -> list[np.ndarray | None]:
+        n_in = self.weights.shape[1]
+        return [np.empty((n_in, batch)) if self.routes[0] is not None else None]
+
+
+def dense_layout(terms_per_unit: list[list], is_parameter, is_product) -> tuple | None:
+    """(inputs, weights, biases) if these fused sums form a dense layer, else None.
+
+    ``terms_per_unit[k]`` are unit k's terms; each must be ``parameter * input`` (either order)
+    with the same inputs for every unit in the same order, plus at most one bias parameter
+    term, the first (as ``sum(products, b)`` records it).  Weights must be distinct.
+    """
+    layout_inputs, weights, biases = None, [], []
+    for terms in terms_per_unit:
+        bias = terms[0] if terms and is_parameter(terms[0]) else None
+        products = terms[1:] if bias is not None else terms
+        pairs = []
+        for term in products:
+            if not is_product(term):
+                return None
+            a, b = term.parents
+            if is_parameter(a) and not is_parameter(b):
+                pairs.append((a, b))
+            elif is_parameter(b) and not is_parameter(a):
+                pairs.append((b, a))
+            else:
+                return None
+        unit_inputs = [x for _, x in pairs]
+        if not unit_inputs:
+            return None
+        if layout_inputs is None:
+            layout_inputs = unit_inputs
+        elif unit_inputs != layout_inputs:
+            return None
+        weights.append([w for w, _ in pairs])
+        biases.append(bias)
+    if any(b is None for b in biases) and not all(b is None for b in biases):
+        return None
+    flat = [w for row in weights for w in row] + [b for b in biases if b is not None]
+    if len(set(flat)) != len(flat):
+        return None  # a parameter used twice: G[rows, 0] += would drop the repeat
+    return layout_inputs, weights, None if biases[0] is None else biases
+
+
+def build_dense(out_rows: list[int], inputs, weights, biases, row, input_needs: bool) -> Group:
+    """The DenseGroup with row numbers; the inputs' Route only if they need a gradient."""
+    input_rows = np.array([row[x] for x in inputs], dtype=np.intp)
+    route = Route(input_rows, np.ones(len(input_rows), dtype=bool)) if input_needs else None
+    return DenseGroup(
+        index(out_rows),
+        index(input_rows.tolist()),
+        np.array([[row[w] for w in unit] for unit in weights], dtype=np.intp),
+        None if biases is None else np.array([row[b] for b in biases], dtype=np.intp),
+        route,
+    )
