@@ -10,10 +10,10 @@ its own parameters with the *same* inputs, in the same order, the layer is a mat
     backward  dX = W.T @ dZ              (into the inputs' gradient rows, if they need one)
               dW = dZ @ X.T, db = dZ summed over the batch
 
-``DenseGroup`` runs that.  Parameters' gradient rows in ``G`` are only ever summed over the
-batch at the end of ``Tape.backward``, so the group adds its already batch-summed dW and db into
-column 0 of those rows: the sum is the same, and no (units x inputs x batch) array is made.
-Measured on issue 17's 2-64-64-1 workload (1000 moons, 100 SGD steps): see benchmarks/.
+``DenseGroup`` runs that.  It reads the weights and biases from ``ParameterArrays`` (one number
+per parameter, not a row per parameter: a 2-64-64-1 MLP has 4,417 parameters, and rows of them
+over 1000 samples were 35 MB written, zeroed and summed every step) and adds its batch-summed
+dW and db there.  Measured on issue 17's workloads in benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -21,6 +21,15 @@ from __future__ import annotations
 import numpy as np
 
 from .groups import Group, Route, Rows, index
+
+
+class ParameterArrays:
+    """The tape's parameters as two vectors, set by ``Tape`` on every call: their ``.data``
+    (``values``) and the gradient the dense layers add up over the batch (``grads``)."""
+
+    def __init__(self, n: int) -> None:
+        self.values = np.zeros(n)
+        self.grads = np.zeros(n)
 
 
 class DenseGroup(Group):
@@ -35,33 +44,33 @@ class DenseGroup(Group):
         weights: np.ndarray,
         biases: np.ndarray | None,
         input_route: Route | None,
+        params: ParameterArrays,
     ) -> None:
         super().__init__(out)
         self.inputs = inputs  # n_in rows of V: the layer's inputs, shared by every unit
-        self.weights = weights  # (units, n_in) row numbers of the weight parameters
-        self.biases = biases  # (units,) row numbers of the bias parameters, or None
-        # routes: only the inputs' gradient goes through a Route; the parameters' go straight
-        # into column 0 of their rows (see the module docstring)
+        self.weights = weights  # (units, n_in): indices into params of the weight parameters
+        self.biases = biases  # (units,): indices into params of the biases, or None
+        self.params = params
+        # only the inputs' gradient goes through a Route (into G); the parameters' into params
         self.routes = [input_route, True]
 
     def forward(self, V: np.ndarray) -> None:
-        W = V[self.weights, 0]  # parameters hold the same number in every column
-        Z = W @ V[self.inputs]
+        values = self.params.values
+        Z = values[self.weights] @ V[self.inputs]
         if self.biases is not None:
-            Z += V[self.biases, :1]
+            Z += values[self.biases][:, None]
         V[self.out] = Z
 
     def backward(self, V: np.ndarray, G: np.ndarray, scratch: list) -> None:
         dZ = G[self.out]
-        X = V[self.inputs]
         input_route = self.routes[0]
         if input_route is not None:
-            W = V[self.weights, 0]
-            np.matmul(W.T, dZ, out=scratch[0])
+            np.matmul(self.params.values[self.weights].T, dZ, out=scratch[0])
             input_route.add(G, scratch[0])
-        G[self.weights, 0] += dZ @ X.T  # weights are distinct parameters (checked when fused)
+        grads = self.params.grads
+        grads[self.weights] += dZ @ V[self.inputs].T  # distinct parameters (checked when fused)
         if self.biases is not None:
-            G[self.biases, 0] += dZ.sum(axis=1)
+            grads[self.biases] += dZ.sum(axis=1)
 
     def scratch(self, batch: int) -> list[np.ndarray | None]:
         n_in = self.weights.shape[1]
@@ -107,14 +116,16 @@ def dense_layout(terms_per_unit: list[list], is_parameter, is_product) -> tuple 
     return layout_inputs, weights, None if biases[0] is None else biases
 
 
-def build_dense(out_rows: list[int], inputs, weights, biases, row, input_needs: bool) -> Group:
-    """The DenseGroup with row numbers; the inputs' Route only if they need a gradient."""
+def build_dense(out_rows, inputs, weights, biases, row, input_needs, params, index_of) -> Group:
+    """The DenseGroup with row numbers (inputs, outputs) and parameter indices (weights, bias);
+    the inputs get a Route only if they need a gradient."""
     input_rows = np.array([row[x] for x in inputs], dtype=np.intp)
     route = Route(input_rows, np.ones(len(input_rows), dtype=bool)) if input_needs else None
     return DenseGroup(
         index(out_rows),
         index(input_rows.tolist()),
-        np.array([[row[w] for w in unit] for unit in weights], dtype=np.intp),
-        None if biases is None else np.array([row[b] for b in biases], dtype=np.intp),
+        np.array([[index_of[w] for w in unit] for unit in weights], dtype=np.intp),
+        None if biases is None else np.array([index_of[b] for b in biases], dtype=np.intp),
         route,
+        params,
     )

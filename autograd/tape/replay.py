@@ -40,13 +40,9 @@ class Tape:
         self.groups = compiled.groups
         self.n_rows = compiled.n_rows
         self._input_rows = compiled.input_rows
-        # Parameters only dense layers use live in column 0 of their rows (dense.py): filling
-        # and summing whole rows of them was most of a step on a 64-wide MLP (4,417 parameters
-        # x 1000 samples written and summed twice per step).
-        rows = np.arange(compiled.n_rows)[compiled.param_rows]
-        self._narrow = np.flatnonzero(compiled.param_narrow)
-        self._wide = np.flatnonzero(~compiled.param_narrow)
-        self._narrow_rows, self._wide_rows = rows[self._narrow], rows[self._wide]
+        self._param_rows = compiled.param_rows
+        self._row_params = compiled.row_params
+        self._params = compiled.params
         self._const_rows = compiled.const_rows
         self._const_values = compiled.const_values
         self._output_rows = compiled.output_rows
@@ -65,9 +61,9 @@ class Tape:
         self._last = None  # until this call succeeds: backward must not use a half-made batch
         V, G, scratch = self._arrays(X.shape[0])
         V[self._input_rows] = X.T
-        data = np.array([p.data for p in self.parameters])
-        V[self._wide_rows] = data[self._wide, None]
-        V[self._narrow_rows, 0] = data[self._narrow]
+        values = self._params.values
+        values[:] = [p.data for p in self.parameters]
+        V[self._param_rows] = values[self._row_params, None]
         with np.errstate(divide="raise", invalid="raise", over="raise"):
             for group in self.groups:
                 try:
@@ -91,6 +87,7 @@ class Tape:
         V, G, scratch = self._last
         batch = V.shape[1]
         G.fill(0.0)
+        self._params.grads.fill(0.0)
         seeds = 1.0 if grad_outputs is None else np.asarray(grad_outputs, dtype=float)
         if np.ndim(seeds) == 1 and self.n_outputs > 1 and len(seeds) == batch:
             seeds = seeds[:, None]
@@ -109,9 +106,8 @@ class Tape:
                         group.backward(V, G, group_scratch)
                     except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
                         raise _replay_error(group, "backward", exc) from None
-        totals = np.empty(len(self.parameters))
-        totals[self._wide] = G[self._wide_rows].sum(axis=1)
-        totals[self._narrow] = G[self._narrow_rows, 0]
+        totals = self._params.grads  # what dense layers added, already summed over the batch
+        totals[self._row_params] += G[self._param_rows].sum(axis=1)
         if reduction == "mean":
             totals /= batch
         for p, total in zip(self.parameters, totals.tolist(), strict=True):

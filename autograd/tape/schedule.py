@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..value import Constant, Value
-from .dense import build_dense, dense_layout
+from .dense import ParameterArrays, build_dense, dense_layout
 from .groups import Group, OpGroup, Route, Rows, SumGroup, index
 
 
@@ -30,8 +30,9 @@ class Compiled:
     groups: list[Group]
     n_rows: int
     input_rows: Rows
-    param_rows: Rows
-    param_narrow: np.ndarray  # per parameter: only dense layers read it (column 0 suffices)
+    param_rows: Rows  # rows of the parameters that groups other than dense layers read
+    row_params: np.ndarray  # which parameters those are (indices into the parameter list)
+    params: ParameterArrays  # every parameter's number and dense-layer gradient
     const_rows: Rows
     const_values: np.ndarray
     output_rows: np.ndarray
@@ -47,30 +48,28 @@ def compile_graph(
     leaves = [n for n in order if n.is_leaf]
     constants = [n for n in leaves if type(n) is Constant]
     schedule = _schedule(order, outputs, set(parameters))
-    row = _assign_rows(schedule, leaves)
+    row = _assign_rows(schedule, leaves, skip=_dense_only(schedule, parameters))
+    params = ParameterArrays(len(parameters))
+    index_of = {p: i for i, p in enumerate(parameters)}
+    row_params = [i for i, p in enumerate(parameters) if p in row]
     return Compiled(
-        groups=[entry.build(row) for entry in schedule],
+        groups=[entry.build(row, params, index_of) for entry in schedule],
         n_rows=len(row),
         input_rows=index([row[p] for p in placeholders]),
-        param_rows=index([row[p] for p in parameters]),
-        param_narrow=_dense_only(schedule, parameters),
+        param_rows=index([row[parameters[i]] for i in row_params]),
+        row_params=np.array(row_params, dtype=np.intp),
+        params=params,
         const_rows=index([row[n] for n in constants]),
         const_values=np.array([n.data for n in constants]),
         output_rows=np.array([row[o] for o in outputs], dtype=np.intp),
     )
 
 
-def _dense_only(schedule: list[_Entry], parameters: list[Value]) -> np.ndarray:
-    """Which parameters only dense layers use: those read and write column 0 of their rows."""
-    general = {
-        v
-        for entry in schedule
-        if not isinstance(entry, _DenseEntry)
-        for slot in entry.slots()
-        for v in slot
-    }
+def _dense_only(schedule: list[_Entry], parameters: list[Value]) -> set[Value]:
+    """Parameters only dense layers use: they need no row (the layers read ParameterArrays)."""
+    general = {v for entry in schedule for slot in entry.slots() for v in slot}
     dense = {v for entry in schedule if isinstance(entry, _DenseEntry) for v in entry.params()}
-    return np.array([p in dense and p not in general for p in parameters], dtype=bool)
+    return {p for p in parameters if p in dense and p not in general}
 
 
 # ---- groups before they have rows -----------------------------------------------------------
@@ -96,8 +95,8 @@ class _Entry:
         """Operands by slot (as the group's numpy call reads them)."""
         raise NotImplementedError
 
-    def build(self, row: dict[Value, int]) -> Group:
-        """The group, with rows and routes."""
+    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
+        """The group, with rows and routes (dense layers also read parameters by index)."""
         raise NotImplementedError
 
     def _route(self, group: Group, row: dict[Value, int], needs: list[list[bool]]) -> Group:
@@ -120,7 +119,7 @@ class _OpEntry(_Entry):
         # slot i = every member's i-th operand
         return [[operands[i] for operands in self.operands] for i in range(self.prim.arity)]
 
-    def build(self, row: dict[Value, int]) -> Group:
+    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
         group = OpGroup(
             self.prim,
             index([row[n] for n in self.nodes]),
@@ -137,7 +136,7 @@ class _SumEntry(_Entry):
         # one slot: every member's terms, member after member
         return [[t for operands in self.operands for t in operands]]
 
-    def build(self, row: dict[Value, int]) -> Group:
+    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
         (terms,) = self.slots()
         group = SumGroup(
             index([row[n] for n in self.nodes]),
@@ -171,13 +170,14 @@ class _DenseEntry(_Entry):
         ]
 
     def slots(self) -> list[list[Value]]:
-        flat = [w for unit in self.weights for w in unit]
-        return [self.inputs, flat, [b for b in self.biases if b is not None]]
+        return [self.inputs]  # the parameters are read from ParameterArrays, not from rows
 
-    def build(self, row: dict[Value, int]) -> Group:
+    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
         biases = None if self.biases[0] is None else self.biases
         out_rows = [row[n] for n in self.nodes]
-        return build_dense(out_rows, self.inputs, self.weights, biases, row, self.input_needs)
+        return build_dense(
+            out_rows, self.inputs, self.weights, biases, row, self.input_needs, params, index_of
+        )
 
 
 # ---- the three steps ----------------------------------------------------------------------------
@@ -301,7 +301,7 @@ def _unit_parts(terms: list[Value], parameters: set[Value]) -> tuple[list, list,
     return inputs, weights, None if biases is None else biases[0]
 
 
-def _assign_rows(schedule: list[_Entry], leaves: list[Value]) -> dict[Value, int]:
+def _assign_rows(schedule: list[_Entry], leaves: list[Value], skip: set) -> dict[Value, int]:
     """Rows in order of first use, so a group's outputs, and often its operands, are contiguous
     (numpy then works on slices, which are views, instead of gathering rows)."""
     row: dict[Value, int] = {}
@@ -313,6 +313,6 @@ def _assign_rows(schedule: list[_Entry], leaves: list[Value]) -> dict[Value, int
         for node in entry.nodes:
             row[node] = len(row)
     for leaf in leaves:  # leaves no op uses (an output that is an input, say)
-        if leaf not in row:
+        if leaf not in row and leaf not in skip:
             row[leaf] = len(row)
     return row
