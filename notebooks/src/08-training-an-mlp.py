@@ -126,6 +126,7 @@ autograd.draw(logit, model=model, collapse="neuron", view="both")
 # `labels=True` writes them all out.
 
 # %%
+assert sum(layer.nin * layer.nout for layer in model.layers) == 28  # the edges the text counts
 nn.draw_network(model, x=X_val[i].tolist(), y=float(y_val[i]), loss="bce_with_logits")
 
 # %% [markdown]
