@@ -116,6 +116,10 @@ class Comparison:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def __bool__(self) -> bool:
+        # `assert report` would pass for any non-empty table, agreeing or not
+        raise TypeError("a Comparison is not a truth value: use .ok (do all rows agree?)")
+
     def __str__(self) -> str:
         width = max([len(r.name) for r in self.rows] + [4])
         cells = [(r.name, repr(r.chainrule), repr(r.torch), _short(r.rel_diff)) for r in self.rows]
@@ -192,7 +196,8 @@ def compare_with_torch(
                 f"compare_with_torch calls {fname} with tensors in place of Values, so it may "
                 "use only its arguments' operators and Value methods: a Value made inside it, "
                 "or a chainrule function that builds Values (like nn.functional.mse), cannot "
-                "take a tensor"
+                "take a tensor; to compare a model's gradients, export it with model.to_torch() "
+                "and use nn.pytorch.compare_parameters"
             ) from exc
         if not isinstance(t_out, torch.Tensor) or t_out.numel() != 1:
             raise TypeError(_not_one_output(fname, t_out, "tensors", "a one-element tensor"))

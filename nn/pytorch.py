@@ -101,6 +101,8 @@ def to_torch(model: Module, dtype: torch.dtype | None = None) -> torch.nn.Sequen
     """
     torch = require_torch(f"{type(model).__name__}.to_torch")
     dtype = torch.float64 if dtype is None else dtype
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a torch floating-point dtype, got {dtype!r}")
     groups = _groups(model)
     activations = [_activation(owner) for owner, _ in groups]  # all checked before building
     layers: list[torch.nn.Module] = []

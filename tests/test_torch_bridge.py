@@ -165,6 +165,12 @@ def test_float32_on_request(torch):
     assert back.layers[0].neurons[0].w[0].data == net[0].weight[0, 0].item()
 
 
+def test_a_dtype_that_is_not_a_float_is_refused(torch):
+    for dtype in (torch.int64, "float64"):
+        with pytest.raises(TypeError, match="floating-point dtype"):
+            _model("tanh").to_torch(dtype=dtype)
+
+
 def test_export_leaves_torchs_random_generator_alone(torch):
     torch.manual_seed(7)
     before = torch.random.get_rng_state()

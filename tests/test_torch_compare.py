@@ -130,6 +130,20 @@ def test_a_value_made_inside_fn_is_a_clear_error_on_tensors(torch):
         autograd.compare_with_torch(lambda x: x * Value(2.0), 1.0)
 
 
+def test_a_model_inside_fn_points_to_to_torch(torch):
+    import nn
+
+    model = nn.Neuron(1, "tanh", seed=0)
+    with pytest.raises(TypeError, match="model.to_torch.*compare_parameters"):
+        autograd.compare_with_torch(lambda x: model([x]), 0.5)
+
+
+def test_a_report_is_not_a_truth_value(torch):
+    report = autograd.compare_with_torch(lambda x: x * 2, 1.0)
+    with pytest.raises(TypeError, match="use .ok"):
+        assert report
+
+
 def test_a_chainrule_loss_inside_fn_is_a_clear_error_on_tensors(torch):
     import nn
 
