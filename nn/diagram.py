@@ -153,12 +153,12 @@ def _gradients(model, xs, units, loss_value) -> dict[int, float]:
     params = model.parameters()
     if loss_value is None:
         if any(p.grad != 0 for p in params):
-            return {id(p): style.as_float(p.grad) for p in params}
+            return {id(p): style.float_of(p.grad) for p in params}
         return {}
     flat = [u for row in units for u in row]
     wrt = params + xs + [u.z for u in flat] + [u.out for u in flat]
     found = grad(loss_value, wrt, allow_unused=True)
-    found = [0.0 if g is None else style.as_float(g) for g in found]
+    found = [0.0 if g is None else style.float_of(g) for g in found]
     n, m, k = len(params), len(xs), len(flat)
     for i, xv in enumerate(xs):
         xv.grad = found[n + i]  # (our own input Values: no user object changes)

@@ -211,10 +211,10 @@ def test_inputs_parameters_constants_and_output_look_different():
     fill, border, width, table_style, _ = style.KINDS[style.PARAMETER]
     assert f'BORDER="{width}"' in table_attrs(node_line(source, "w"))
     assert 'STYLE="rounded"' in table_attrs(node_line(source, "x"))
-    assert f'BORDER="{style.KINDS[style.OUTPUT][2]}"' in table_attrs(node_line(source, "y"))
+    assert f'BORDER="{style.KINDS[style.OUTPUT].width}"' in table_attrs(node_line(source, "y"))
     constant = [line for line in source.splitlines() if "data 1.0000" in line]
     assert len(constant) == 1 and 'STYLE="dashed"' in constant[0]
-    kinds = {kind: style.KINDS[kind][0] for kind in style.KINDS}
+    kinds = {kind: style.KINDS[kind].fill for kind in style.KINDS}
     assert len(set(kinds.values())) == len(kinds)  # every kind its own colour
 
 
@@ -231,7 +231,7 @@ def test_legend_lists_the_kinds_present_and_the_gradient_key():
 
 def test_legend_kind_swatches_are_filled_only_where_nodes_are_filled_by_kind():
     o, *_ = neuron()
-    input_fill = style.KINDS[style.INPUT][0]
+    input_fill = style.KINDS[style.INPUT].fill
 
     def legend(view):
         source = draw(o, view=view).source
@@ -290,7 +290,7 @@ def test_parameters_are_found_from_nn_names_with_or_without_the_model():
         for name, _ in model.named_weights():
             assert source.count(f"<B>{name}</B>") == 1
         assert "<B>w.0</B>" not in source
-        param_width = style.KINDS[style.PARAMETER][2]
+        param_width = style.KINDS[style.PARAMETER].width
         for line in source.splitlines():
             if "<B>W1[2][" in line:
                 assert f'BORDER="{param_width}"' in table_attrs(line)
@@ -388,7 +388,7 @@ def test_clusters_come_from_the_model_not_its_attribute_names():
         assert len(re.findall(r"subgraph (cluster_n\d+) \{", source)) == 4  # neurons
         assert ">blocks.0<" in source and source.count(">units.0<") == 2
         assert source.count("<B>out</B>") == 4 and source.count("<B>weights.0</B>") == 4
-        param_width = style.KINDS[style.PARAMETER][2]
+        param_width = style.KINDS[style.PARAMETER].width
         biases = [line for line in source.splitlines() if "<B>bias</B>" in line]
         assert len(biases) == 4
         assert all(f'BORDER="{param_width}"' in table_attrs(line) for line in biases)
@@ -450,7 +450,7 @@ def test_several_roots_are_drawn_together():
     s.label, p.label = "s", "p"
     source = draw([s, p]).source
     assert source.count("<B>a</B>") == 1
-    out_width = style.KINDS[style.OUTPUT][2]
+    out_width = style.KINDS[style.OUTPUT].width
     for label in ("s", "p"):
         assert f'BORDER="{out_width}"' in table_attrs(node_line(source, label))
 
@@ -532,6 +532,6 @@ def test_params_given_as_name_value_pairs():
     y = w * x
     source = draw(y, params=[("weight", w)]).source
     line = node_line(source, "weight")
-    assert f'BORDER="{style.KINDS[style.PARAMETER][2]}"' in table_attrs(line)
+    assert f'BORDER="{style.KINDS[style.PARAMETER].width}"' in table_attrs(line)
     with pytest.raises(TypeError, match="params"):
         draw(y, params=[3.0])

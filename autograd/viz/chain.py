@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..value import Value
-from .style import as_float
+from .style import float_of, short
 
 
 def local_derivatives(node: Value) -> tuple[float | None, ...]:
@@ -23,7 +23,7 @@ def local_derivatives(node: Value) -> tuple[float | None, ...]:
         grads = prim.vjp(1.0, node.data, *(p.data for p in node.parents))
     except (ValueError, ZeroDivisionError, OverflowError):
         return (None,) * len(node.parents)
-    return tuple(as_float(g) for g in grads)
+    return tuple(float_of(g) for g in grads)
 
 
 def uses(order: list[Value]) -> dict[Value, list[tuple[Value, int]]]:
@@ -52,8 +52,6 @@ class Term:
     product: float  # what backward adds to the node's gradient for this use
 
     def __str__(self) -> str:
-        from .style import short
-
         local = "undefined" if self.local is None else short(self.local)
         return f"{short(self.upstream)} \u00d7 {local}"
 
@@ -66,7 +64,7 @@ def terms(node_uses: list[tuple[Value, int]], grads) -> list[Term]:
         upstream = grads.get(child)
         if upstream is None:
             continue
-        upstream = as_float(upstream)
+        upstream = float_of(upstream)
         local = local_derivatives(child)[position]
         found.append(Term(child, position, upstream, local, _product(child, position, upstream)))
     return found
@@ -78,4 +76,4 @@ def _product(child: Value, position: int, upstream: float) -> float:
         out = child.primitive.vjp(upstream, child.data, *(p.data for p in child.parents))
     except (ValueError, ZeroDivisionError, OverflowError):
         return float("nan")
-    return as_float(out[position])
+    return float_of(out[position])

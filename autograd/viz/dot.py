@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import graphviz
 
@@ -32,9 +33,10 @@ from ..value import Constant, Value
 from . import chain, renderer, style
 from . import collapse as collapsing
 from .escape import dot_string, html
-from .style import as_float
+from .style import float_of
 
 VIEWS = ("forward", "gradient", "both")
+RANKDIRS = ("LR", "TB", "RL", "BT")
 MAX_NODES = 400  # value and op boxes; dot takes long and the picture is unreadable beyond
 CHAIN_TERMS_SHOWN = 4  # a node with more uses lists this many terms, then "+ ... (n more)"
 
@@ -128,6 +130,35 @@ class Drawing(graphviz.Digraph):
         return self.svg()
 
 
+@dataclass(frozen=True)
+class Options:
+    """How a drawing looks, checked once: what ``draw``'s keyword arguments become."""
+
+    view: str = "both"  # "forward" (data), "gradient" (grad, coloured) or "both"
+    edge_derivatives: bool = False  # label each edge into an op with d(out)/d(in)
+    chain_rule: bool = False  # show each gradient as its sum of upstream x local terms
+    clusters: bool = True  # a cluster per layer and per neuron
+    legend: bool = True
+    max_nodes: int = MAX_NODES  # value and op boxes; GraphTooLargeError past it
+    rankdir: str = "LR"
+    title: str | None = None
+    grad_scale: float | None = None  # the |grad| drawn darkest (None: the largest shown)
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {self.view!r}")
+        if self.rankdir not in RANKDIRS:
+            raise ValueError(f"rankdir must be LR, TB, RL or BT; got {self.rankdir!r}")
+
+    @property
+    def show_data(self) -> bool:
+        return self.view in ("forward", "both")
+
+    @property
+    def show_grad(self) -> bool:
+        return self.view in ("gradient", "both")
+
+
 def draw(
     root: Value | Iterable[Value],
     view: str = "both",
@@ -148,20 +179,20 @@ def draw(
 ) -> Drawing:
     """The graph behind root (a Value or several) as a ``graphviz.Digraph``.
 
-    ``model`` (anything with ``named_parameters()``, such as an ``nn`` Module) or ``params``
-    (Values or (name, Value) pairs) say which leaves are parameters; without them, leaves whose
-    label is a ``groups.ParameterLabel`` are (``nn`` labels its parameters so).
+    What is drawn: ``grads`` (see the module docstring); ``model`` (anything with
+    ``named_parameters()``, such as an ``nn`` Module) or ``params`` (Values or (name, Value)
+    pairs) say which leaves are parameters; without them, leaves whose label is a
+    ``groups.ParameterLabel`` are (``nn`` labels its parameters so); ``collapse="neuron"``;
     ``highlight`` marks a node (or a backward ``Step``: its node and the edges its terms came
-    along).  ``grad_scale``: the |grad| drawn darkest (default: the largest shown; fix it to
-    compare pictures).  Raises ``GraphTooLargeError`` past ``max_nodes`` boxes.
+    along).  How it looks: the other arguments, the fields of ``Options``.  Raises
+    ``GraphTooLargeError`` past ``max_nodes`` boxes.
     """
+    options = Options(
+        view, edge_derivatives, chain_rule, clusters, legend, max_nodes, rankdir, title, grad_scale
+    )
     roots = [root] if isinstance(root, Value) else list(root) if _iterable(root) else []
     if not roots or not all(isinstance(r, Value) for r in roots):
         raise TypeError("draw() needs a Value or a list of Values")
-    if view not in VIEWS:
-        raise ValueError(f"view must be one of {', '.join(VIEWS)}; got {view!r}")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"rankdir must be LR, TB, RL or BT; got {rankdir!r}")
     order = topological_order(roots)
     if collapse is None:
         # a cheap lower bound first (only constants can be folded away), so a huge graph is
@@ -176,8 +207,7 @@ def draw(
         sum(1 if v.is_leaf or v in s.collapsed else 2 for v in visible), max_nodes, collapse
     )
     known = _gradients(roots, order, grads)
-    builder = _Builder(roots, order, uses, s, view, known, edge_derivatives, chain_rule, grad_scale)
-    return builder.build(visible, folded, clusters, legend, rankdir, highlight, title)
+    return _Builder(roots, order, uses, s, known, options).build(visible, folded, highlight)
 
 
 def draw_dot(root: Value | Iterable[Value], format: str = "svg", rankdir: str = "LR", **options):
@@ -201,8 +231,8 @@ def _check_size(boxes: int, max_nodes: int, collapse=None, at_least: bool = Fals
         else "pass collapse='neuron' to draw each neuron as one node, or draw a smaller graph"
     )
     raise GraphTooLargeError(
-        f"the graph has {'at least ' if at_least else ''}{boxes} nodes (values and ops), over max_nodes={max_nodes}: {hint}, "
-        "or raise max_nodes (dot may then take minutes)"
+        f"the graph has {'at least ' if at_least else ''}{boxes} nodes (values and ops), "
+        f"over max_nodes={max_nodes}: {hint}, or raise max_nodes (dot may then take minutes)"
     )
 
 
@@ -247,25 +277,24 @@ def _gradients(roots: list[Value], order: list[Value], grads) -> dict[Value, flo
         found = grads
     else:
         raise TypeError(f"grads must be None, a mapping or 'compute'; got {type(grads).__name__}")
-    return {v: as_float(g) for v, g in found.items() if g is not None}
+    return {v: float_of(g) for v, g in found.items() if g is not None}
 
 
 class _Builder:
     """Turns the analysed graph into DOT statements (one instance per draw call)."""
 
-    def __init__(self, roots, order, uses, s, view, known, edge_derivatives, chain_rule, scale):
+    def __init__(self, roots, order, uses, s: collapsing.Structure, known, options: Options):
         self.roots, self.order, self.uses, self.s = roots, order, uses, s
-        self.view, self.known = view, known
-        self.edge_derivatives, self.chain_rule = edge_derivatives, chain_rule
+        self.known = known  # {node: gradient as a float}, for the nodes whose gradient is known
+        self.o = options
         self.ids = {v: f"v{i}" for i, v in enumerate(order)}
-        self.show_data = view in ("forward", "both")
-        self.show_grad = view in ("gradient", "both")
+        scale = options.grad_scale
         if scale is None:  # colours scaled to this graph's largest gradient
             scale = style.grad_scale(known.get(v) for v in order if not isinstance(v, Constant))
         self.scale = float(scale)
         self.root_set = set(roots)
 
-    # ---- nodes ---------------------------------------------------------------------------
+    # ---- one value box ------------------------------------------------------------------------
 
     def kind(self, v: Value) -> str:
         if v in self.s.collapsed:
@@ -292,17 +321,8 @@ class _Builder:
             return label[len(cluster) + 1 :]
         return label
 
-    def node_label(self, v: Value, cluster: str | None, highlighted: bool) -> str:
-        kind = self.kind(v)
-        fill, border, width, table_style, _ = style.KINDS[kind]
-        grad = self.known.get(v)
-        constant = kind == style.CONSTANT
-        grad_fill = (
-            style.grad_fill(grad, self.scale) if v in self.known else style.NOT_COMPUTED_FILL
-        )
-        body_fill = grad_fill if self.view == "gradient" and not constant else fill
-        if highlighted:
-            border, width = style.HIGHLIGHT, 4
+    def cells(self, v: Value, cluster: str | None) -> tuple[list[str], int | None]:
+        """The box's cells (label, activation, data, grad) and which one is the grad's."""
         cells = []
         label = self.shown_label(v, cluster)
         if label:
@@ -310,19 +330,33 @@ class _Builder:
         if v in self.s.collapsed:
             activation = "linear" if v.op == "add" else _op_label(v)  # a bare sum: no activation
             cells.append(f'<FONT POINT-SIZE="10">{html(activation)}</FONT>')
-        if self.show_data or constant:
+        constant = isinstance(v, Constant)
+        if self.o.show_data or constant:
             cells.append(f"data {style.number(v.data)}")
-        grad_cell = None
-        if self.show_grad and not constant:
-            grad_cell = len(cells)
-            if v in self.known:
-                cells.append(f"grad {style.number(grad)}")
-            else:
-                cells.append(f'<FONT COLOR="{style.MUTED}"><I>grad not computed</I></FONT>')
+        if not self.o.show_grad or constant:
+            return cells, None
+        if v in self.known:
+            cells.append(f"grad {style.number(self.known[v])}")
+        else:
+            cells.append(f'<FONT COLOR="{style.MUTED}"><I>grad not computed</I></FONT>')
+        return cells, len(cells) - 1
+
+    def node_label(self, v: Value, cluster: str | None, highlighted: bool) -> str:
+        """The box as an HTML-like table: one row of cells, and the chain rule's row below."""
+        kind = style.KINDS[self.kind(v)]
+        constant = isinstance(v, Constant)
+        grad_fill = (
+            style.grad_fill(self.known[v], self.scale)
+            if v in self.known
+            else style.NOT_COMPUTED_FILL
+        )
+        body_fill = grad_fill if self.o.view == "gradient" and not constant else kind.fill
+        border, width = (style.HIGHLIGHT, 4) if highlighted else (kind.border, kind.width)
+        cells, grad_cell = self.cells(v, cluster)
         tds = []
         for i, text in enumerate(cells):
             attrs = ' SIDES="L" BORDER="1"' if i else ""
-            if i == grad_cell and self.view == "both":
+            if i == grad_cell and self.o.view == "both":
                 # a coloured pill inside the cell, clear of the box's rounded corners
                 text = (
                     f'<TABLE BORDER="0" CELLPADDING="2" CELLSPACING="0" BGCOLOR="{grad_fill}"'
@@ -331,7 +365,7 @@ class _Builder:
                 attrs += ' CELLPADDING="2"'
             tds.append(f"<TD{attrs}>{text}</TD>")
         rows = [f"<TR>{''.join(tds)}</TR>"]
-        if self.chain_rule and self.show_grad and not constant and v in self.known:
+        if self.o.chain_rule and grad_cell is not None and v in self.known:
             sum_text = self.chain_text(v)
             if sum_text:
                 rows.append(
@@ -340,7 +374,7 @@ class _Builder:
                 )
         return (
             f'<<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4"'
-            f' COLOR="{border}" BGCOLOR="{body_fill}"{style.style_attr(table_style)}>'
+            f' COLOR="{border}" BGCOLOR="{body_fill}"{style.style_attr(kind.table_style)}>'
             f"{''.join(rows)}</TABLE>>"
         )
 
@@ -364,129 +398,148 @@ class _Builder:
             f"{shown} ({name})" if shown else name or (f"{v.op} result" if v.op else "leaf"),
             f"data = {float(v.data)!r}",
         ]
-        if not self.show_grad or isinstance(v, Constant):
-            pass
-        elif v in self.known:
-            parts.append(f"grad = {self.known[v]!r}")
-        else:
-            parts.append("grad not computed")
+        if self.o.show_grad and not isinstance(v, Constant):
+            parts.append(f"grad = {self.known[v]!r}" if v in self.known else "grad not computed")
         if v in self.s.collapsed:
             parts.append(f"one node for the {self.s.size_of[v]} nodes of this neuron")
         return dot_string("\n".join(parts))
 
+    # ---- one op ellipse and the edges into it ------------------------------------------------
+
+    def add_op(self, box: graphviz.Digraph, v: Value, folded, hl_edges) -> list[_Edge]:
+        """v's op ellipse (in box), and the edges op -> v and operand -> op."""
+        vid = self.ids[v]
+        op = f"{vid}op"
+        box.node(
+            op,
+            label=dot_string(_op_label(v)),
+            shape="ellipse",
+            style="filled",
+            fillcolor=style.OP_FILL,
+            color=style.EDGE_COLOUR,
+            width="0.3",
+            height="0.3",
+            margin="0.04,0.02",
+            fontsize="11",
+            tooltip=dot_string(f"{v.op}: {v.primitive.symbol}"),
+        )
+        edges = [(op, vid, {})]
+        derivatives = chain.local_derivatives(v) if self.o.edge_derivatives else ()
+        for position, p in enumerate(v.parents):
+            if p in folded:
+                continue
+            attrs = {}
+            if derivatives and not isinstance(p, Constant):
+                d = derivatives[position]
+                text = "undefined" if d is None else style.short(d)
+                attrs["label"] = f'<<FONT POINT-SIZE="10" COLOR="#4a5560">\u2202 {text}</FONT>>'
+                attrs["tooltip"] = dot_string(f"local derivative d({v.op})/d(operand {position})")
+            if (p, v, position) in hl_edges:
+                attrs.update(color=style.HIGHLIGHT, penwidth="2.5")
+            edges.append((self.ids[p], op, attrs))
+        return edges
+
     # ---- the whole graph -------------------------------------------------------------------
 
-    def build(self, visible, folded, clusters, legend, rankdir, highlight, title) -> Drawing:
-        g = Drawing(
-            name="chainrule",
-            format="svg",
-            graph_attr={
-                "rankdir": rankdir,
-                "fontname": style.FONT,
-                "bgcolor": "white",
-                "nodesep": "0.25",
-                "ranksep": "0.4",
-                "newrank": "true",
-                # cap dot's x-placement search at one pass per node: a node with many uses
-                # (x in a 60-term x+x+...+x) took seconds to minutes, small graphs are unchanged
-                "nslimit": "1",
-            },
-            node_attr={"fontname": style.FONT, "fontsize": "12", "fontcolor": style.TEXT_COLOUR},
-            edge_attr={"color": style.EDGE_COLOUR, "arrowsize": "0.7", "fontname": style.FONT},
-        )
+    def build(self, visible: list[Value], folded: set[Value], highlight) -> Drawing:
+        g = _new_drawing(self.o.rankdir)
         if self.s.collapsed:
             # little crossing minimisation: a layer's neurons then stay in index order (they are
             # declared that way), where dot would rotate them to save a crossing or two
             g.attr(mclimit="0.01")
-        if title:
-            g.attr(label=f"<<B>{html(title)}</B>>", labelloc="t", fontsize="16")
+        if self.o.title:
+            g.attr(label=f"<<B>{html(self.o.title)}</B>>", labelloc="t", fontsize="16")
         hl_node, hl_edges = _highlight(highlight)
-        layer_graphs: dict[str, graphviz.Digraph] = {}
-        neuron_graphs: dict[str, graphviz.Digraph] = {}
-        neuron_parent: dict[str, graphviz.Digraph] = {}  # where each neuron cluster nests
-        collapsed_names = set(self.s.collapsed.values())
-
-        def container(v: Value) -> tuple[graphviz.Digraph, str | None]:
-            """The (sub)graph v's boxes go in, and the neuron cluster's name (for short labels)."""
-            if not clusters:
-                return g, None
-            neuron = v.label if v in self.s.collapsed else self.s.neuron_of.get(v)
-            if neuron is None or (v not in self.s.collapsed and neuron in collapsed_names):
-                return g, None  # (a parameter of a collapsed neuron also used elsewhere)
-            layer = neuron.layer
-            parent = g
-            if layer is not None:
-                if layer not in layer_graphs:
-                    title = neuron.layer_shown or layer
-                    layer_graphs[layer] = _cluster(f"cluster_{len(layer_graphs)}", title, "layer")
-                parent = layer_graphs[layer]
-            if v in self.s.collapsed:
-                return parent, None
-            if neuron not in neuron_graphs:
-                neuron_graphs[neuron] = _cluster(
-                    f"cluster_n{len(neuron_graphs)}", neuron.shown or neuron.short, "neuron"
-                )
-                neuron_parent[neuron] = parent
-            return neuron_graphs[neuron], neuron
-
-        edges: list[tuple[str, str, dict]] = []
+        clusters = _Clusters(g, self.s, self.o.clusters)
+        edges: list[_Edge] = []
         for v in visible:
-            box, cluster = container(v)
+            box, cluster = clusters.place(v)
             vid = self.ids[v]
-            box.node(
-                vid,
-                label=self.node_label(v, cluster, v is hl_node),
-                shape="plain",
-                tooltip=self.tooltip(v),
-            )
-            if v.is_leaf:
-                continue
+            label = self.node_label(v, cluster, v is hl_node)
+            box.node(vid, label=label, shape="plain", tooltip=self.tooltip(v))
             if v in self.s.collapsed:
-                for p in self.s.inputs_of[v]:
-                    edges.append((self.ids[p], vid, {}))
-                continue
-            op = f"{vid}op"
-            box.node(
-                op,
-                label=dot_string(_op_label(v)),
-                shape="ellipse",
-                style="filled",
-                fillcolor=style.OP_FILL,
-                color=style.EDGE_COLOUR,
-                width="0.3",
-                height="0.3",
-                margin="0.04,0.02",
-                fontsize="11",
-                tooltip=dot_string(f"{v.op}: {v.primitive.symbol}"),
-            )
-            edges.append((op, vid, {}))
-            derivatives = chain.local_derivatives(v) if self.edge_derivatives else ()
-            for position, p in enumerate(v.parents):
-                if p in folded:
-                    continue
-                attrs = {}
-                if derivatives and not isinstance(p, Constant):
-                    d = derivatives[position]
-                    text = "undefined" if d is None else style.short(d)
-                    attrs["label"] = f'<<FONT POINT-SIZE="10" COLOR="#4a5560">\u2202 {text}</FONT>>'
-                    attrs["tooltip"] = dot_string(
-                        f"local derivative d({v.op})/d(operand {position})"
-                    )
-                if (p, v, position) in hl_edges:
-                    attrs.update(color=style.HIGHLIGHT, penwidth="2.5")
-                edges.append((self.ids[p], op, attrs))
-        for neuron, sub in neuron_graphs.items():
-            neuron_parent[neuron].subgraph(sub)
-        for layer in layer_graphs.values():
-            g.subgraph(layer)
+                edges += [(self.ids[p], vid, {}) for p in self.s.inputs_of[v]]
+            elif not v.is_leaf:
+                edges += self.add_op(box, v, folded, hl_edges)
+        clusters.nest()
         for tail, head, attrs in edges:
             g.edge(tail, head, **attrs)
-        if legend:
+        if self.o.legend:
             present = {self.kind(v) for v in visible}
             kinds = [k for k in style.KINDS if k in present]
-            label = style.legend_label(kinds, self.show_grad, self.view != "gradient")
+            label = style.legend_label(kinds, self.o.show_grad, self.o.view != "gradient")
             g.node("legend", label=label, shape="plain")
         return g
+
+
+_Edge = tuple[str, str, dict]  # (tail id, head id, attributes)
+
+
+def _new_drawing(rankdir: str) -> Drawing:
+    return Drawing(
+        name="chainrule",
+        format="svg",
+        graph_attr={
+            "rankdir": rankdir,
+            "fontname": style.FONT,
+            "bgcolor": "white",
+            "nodesep": "0.25",
+            "ranksep": "0.4",
+            "newrank": "true",
+            # cap dot's x-placement search at one pass per node: a node with many uses
+            # (x in a 60-term x+x+...+x) took seconds to minutes, small graphs are unchanged
+            "nslimit": "1",
+        },
+        node_attr={"fontname": style.FONT, "fontsize": "12", "fontcolor": style.TEXT_COLOUR},
+        edge_attr={"color": style.EDGE_COLOUR, "arrowsize": "0.7", "fontname": style.FONT},
+    )
+
+
+class _Clusters:
+    """The layer and neuron clusters of a drawing, made as their first node is placed.
+
+    Neuron clusters nest in their layer's; all are added to the drawing by ``nest()``, after
+    every node is placed (graphviz copies a subgraph's statements when it is added).
+    """
+
+    def __init__(self, g: graphviz.Digraph, s: collapsing.Structure, enabled: bool) -> None:
+        self.g, self.s, self.enabled = g, s, enabled
+        self.layers: dict[str, graphviz.Digraph] = {}
+        self.neurons: dict[str, graphviz.Digraph] = {}
+        self.neuron_parent: dict[str, graphviz.Digraph] = {}  # where each neuron cluster nests
+        self.collapsed_names = set(s.collapsed.values())
+
+    def place(self, v: Value) -> tuple[graphviz.Digraph, str | None]:
+        """The (sub)graph v's boxes go in, and the neuron cluster's name (for short labels)."""
+        collapsed = v in self.s.collapsed
+        neuron = v.label if collapsed else self.s.neuron_of.get(v)
+        if not self.enabled or neuron is None:
+            return self.g, None
+        if not collapsed and neuron in self.collapsed_names:
+            return self.g, None  # a parameter of a collapsed neuron that is also used elsewhere
+        parent = self.g if neuron.layer is None else self.layer(neuron)
+        if collapsed:
+            return parent, None
+        if neuron not in self.neurons:
+            title = neuron.shown or neuron.short
+            self.neurons[neuron] = _cluster(f"cluster_n{len(self.neurons)}", title, "neuron")
+            self.neuron_parent[neuron] = parent
+        return self.neurons[neuron], neuron
+
+    def layer(self, neuron) -> graphviz.Digraph:
+        """The cluster of the neuron's layer, titled with the layer's shown name if it has one."""
+        name = neuron.layer
+        if name not in self.layers:
+            title = neuron.layer_shown or name
+            self.layers[name] = _cluster(f"cluster_{len(self.layers)}", title, "layer")
+        return self.layers[name]
+
+    def nest(self) -> None:
+        """Add the neuron clusters to their layers, then the layers to the drawing."""
+        for neuron, sub in self.neurons.items():
+            self.neuron_parent[neuron].subgraph(sub)
+        for layer in self.layers.values():
+            self.g.subgraph(layer)
 
 
 def _cluster(name: str, label: str, level: str) -> graphviz.Digraph:

@@ -12,6 +12,7 @@ stronger for larger magnitude.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from .escape import html
 
@@ -30,14 +31,24 @@ INPUT, PARAMETER, CONSTANT, OUTPUT, NEURON, INTERMEDIATE = (
     "intermediate",
 )
 
-# kind -> (fill colour, border colour, border width, table style, legend text)
-KINDS: dict[str, tuple[str, str, int, str, str]] = {
-    INPUT: ("#dcf2dc", "#3f8f3f", 1, "rounded", "input"),
-    PARAMETER: ("#fdecc8", "#b7791f", 2, "", "parameter"),
-    CONSTANT: ("#eeeeee", "#9a9a9a", 1, "dashed", "constant"),
-    OUTPUT: ("#eadcf5", "#6b3fa0", 3, "rounded", "output (root)"),
-    NEURON: ("#e3ecfa", "#3b5b92", 2, "rounded", "neuron (collapsed)"),
-    INTERMEDIATE: ("#ffffff", "#5b6770", 1, "", "intermediate"),
+
+class Kind(NamedTuple):
+    """How a box of one kind looks."""
+
+    fill: str  # background colour (the forward view's; the gradient view fills by gradient)
+    border: str  # border colour
+    width: int  # border width
+    table_style: str  # the HTML table's STYLE ("rounded", "dashed" or "")
+    legend: str  # the legend's text
+
+
+KINDS: dict[str, Kind] = {  # in the legend's order
+    INPUT: Kind("#dcf2dc", "#3f8f3f", 1, "rounded", "input"),
+    PARAMETER: Kind("#fdecc8", "#b7791f", 2, "", "parameter"),
+    CONSTANT: Kind("#eeeeee", "#9a9a9a", 1, "dashed", "constant"),
+    OUTPUT: Kind("#eadcf5", "#6b3fa0", 3, "rounded", "output (root)"),
+    NEURON: Kind("#e3ecfa", "#3b5b92", 2, "rounded", "neuron (collapsed)"),
+    INTERMEDIATE: Kind("#ffffff", "#5b6770", 1, "", "intermediate"),
 }
 
 OP_FILL = "#f1f3f5"
@@ -50,7 +61,7 @@ ZERO_FILL = "#f6f6f6"
 NOT_COMPUTED_FILL = "#ffffff"
 
 
-def as_float(x) -> float:
+def float_of(x) -> float:
     """A number, or a Value's data (a gradient under create_graph is a Value), as a float.
 
     Not getattr(x, "data"): numpy scalars have a .data too (a memoryview).
@@ -62,7 +73,7 @@ def as_float(x) -> float:
 
 def number(x) -> str:
     """A value or gradient as text: 4 decimals like micrograd, scientific when that would mislead."""
-    x = as_float(x)
+    x = float_of(x)
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
@@ -76,7 +87,7 @@ def number(x) -> str:
 
 def short(x) -> str:
     """A compact number for edge labels and chain-rule terms (4 significant digits)."""
-    x = as_float(x)
+    x = float_of(x)
     if x == 0:
         return "0"
     return f"{x:.4g}"
@@ -92,7 +103,7 @@ def grad_fill(grad, scale: float) -> str:
     """Fill colour for a gradient: hue by sign, strength by |grad| / scale (square-root curve)."""
     if grad is None:
         return NOT_COMPUTED_FILL
-    g = as_float(grad)
+    g = float_of(grad)
     if math.isnan(g):
         return "#d0d0d0"
     if g == 0 or scale == 0:
@@ -104,7 +115,7 @@ def grad_fill(grad, scale: float) -> str:
 
 def grad_line(grad, scale: float) -> str:
     """Line colour for a signed number on an edge: grad_fill's hue, strong enough on white."""
-    g = as_float(grad)
+    g = float_of(grad)
     if not math.isfinite(g) or g == 0 or scale == 0:
         return EDGE_COLOUR
     t = min(abs(g) / scale, 1.0)
@@ -116,7 +127,7 @@ def grad_scale(grads) -> float:
     scale = 0.0
     for g in grads:
         if g is not None:
-            v = abs(as_float(g))
+            v = abs(float_of(g))
             if math.isfinite(v) and v > scale:
                 scale = v
     return scale
@@ -129,14 +140,15 @@ def legend_label(kinds: list[str], gradient: bool, kind_fills: bool = True) -> s
     swatches by border only.
     """
     rows = []
-    for kind in kinds:
-        fill, border, width, style, text = KINDS[kind]
-        if not kind_fills and kind != CONSTANT:  # constants keep their fill: they have no grad
-            fill = NOT_COMPUTED_FILL
+    for name in kinds:
+        kind = KINDS[name]
+        # constants keep their fill in the gradient view: they have no gradient
+        fill = kind.fill if kind_fills or name == CONSTANT else NOT_COMPUTED_FILL
         rows.append(
-            f'<TR><TD><TABLE BORDER="{width}" CELLBORDER="0" CELLPADDING="2" COLOR="{border}"'
-            f' BGCOLOR="{fill}"{style_attr(style)}><TR><TD WIDTH="14" HEIGHT="8"> </TD></TR></TABLE></TD>'
-            f'<TD ALIGN="LEFT">{html(text)}</TD></TR>'
+            f'<TR><TD><TABLE BORDER="{kind.width}" CELLBORDER="0" CELLPADDING="2"'
+            f' COLOR="{kind.border}" BGCOLOR="{fill}"{style_attr(kind.table_style)}>'
+            f'<TR><TD WIDTH="14" HEIGHT="8"> </TD></TR></TABLE></TD>'
+            f'<TD ALIGN="LEFT">{html(kind.legend)}</TD></TR>'
         )
     if gradient:
         for fill, text in (
