@@ -20,7 +20,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from autograd import Value, grad
+from autograd import Value, enable_grad, grad
 from autograd.viz import style
 from autograd.viz.dot import Drawing
 from autograd.viz.escape import dot_string, html
@@ -91,11 +91,12 @@ def draw_network(
         id(p): str(names[dotted]) for dotted, p in model.named_parameters() if dotted in names
     }
     loss_value = None
-    if xs is not None:
-        _forward(model, xs, units)
-        if y is not None:
-            loss_value = _loss(loss, [u.out for u in units[-1]], y)
-    param_grads = _gradients(model, xs, units, loss_value)
+    with enable_grad():  # the picture records its own graph, also inside a caller's no_grad()
+        if xs is not None:
+            _forward(model, xs, units)
+            if y is not None:
+                loss_value = _loss(loss, [u.out for u in units[-1]], y)
+        param_grads = _gradients(model, xs, units, loss_value)
     known = bool(param_grads)
     if view is None:
         view = "both" if known else "forward"

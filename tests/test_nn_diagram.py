@@ -159,3 +159,11 @@ def test_the_numbers_notebooks_state_about_the_diagrams():
     assert nn.diagram.LABEL_LIMIT == 20
     model = nn.MLP(2, [4, 4, 1], activation="tanh", seed=0)
     assert sum(len(n.w) for layer in model.layers for n in layer.neurons) == 28
+
+
+def test_deltas_are_drawn_inside_no_grad_too():
+    from autograd import no_grad
+
+    with no_grad():
+        source = nn.draw_network(lecture.build_network(), x=[2, 3], y=1, loss=half_mse).source
+    assert "δ = 2.092" in source
