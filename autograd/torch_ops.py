@@ -4,8 +4,9 @@ Imported only by the bridge to PyTorch (``autograd.pytorch``, ``nn.pytorch``) af
 checked that torch is installed; ``import autograd`` never loads this file.
 
 A function written for Values uses operators and Value methods.  On a float64 tensor the
-operators (``+ - * / ** abs``, unary ``-``) and most methods (``exp log sqrt sin cos tanh
-sigmoid relu``) already mean the same thing; ``ValueTensor`` adds the three a tensor lacks:
+operators (``+ - * / ** abs``, unary ``-``) and most methods (``abs neg exp log sqrt sin cos
+tanh sigmoid relu``) already mean the same thing; ``ValueTensor`` adds the three a tensor lacks
+(tests/test_torch_compare.py checks every Value method and every primitive):
 
 =============  =====================================  ==========================================
 Value method   torch op                               note

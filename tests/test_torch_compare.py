@@ -35,8 +35,8 @@ VIA_VALUE_API = {
     "sub": (lambda a, b: a - b, [(1.5, -0.25), (-2.0, 3.0)]),
     "mul": (lambda a, b: a * b, [(1.5, -0.25), (-2.0, 3.0)]),
     "div": (lambda a, b: a / b, [(1.5, -0.25), (-2.0, 3.0)]),
-    "neg": (lambda a: -a, [(x,) for x in SMOOTH]),
-    "abs": (lambda a: abs(a), [(x,) for x in (*SMOOTH, 0.0)]),
+    "neg": (lambda a: -a + 2 * a.neg(), [(x,) for x in SMOOTH]),
+    "abs": (lambda a: abs(a) + 2 * a.abs(), [(x,) for x in (*SMOOTH, 0.0)]),
     "pow": (lambda a: a**3 + a**-2 + abs(a) ** 0.5, [(x,) for x in SMOOTH]),
     "value_pow": (lambda a, b: a**b + 2**b, [(1.5, -0.25), (0.3, 3.0), (2.0, 0.0)]),
     "exp": (lambda a: a.exp(), [(x,) for x in SMOOTH]),
@@ -58,6 +58,14 @@ VIA_VALUE_API = {
 
 def test_every_primitive_has_a_torch_check():
     assert set(VIA_VALUE_API) == set(PRIMITIVES)
+
+
+def test_every_value_method_exists_on_the_tensors_fn_gets(torch):
+    from autograd.torch_ops import ValueTensor
+
+    methods = [n for n, f in vars(Value).items() if not n.startswith("_") and callable(f)]
+    assert {"exp", "softplus", "leaky_relu", "step"} <= set(methods)
+    assert [n for n in methods if not hasattr(ValueTensor, n)] == []
 
 
 @pytest.mark.parametrize("name", sorted(PRIMITIVES))
