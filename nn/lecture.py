@@ -522,9 +522,12 @@ def _explore(loss: Value, model: MLP, out: Path, files: list[str]) -> tuple[list
     path = out / "explore.html"
     try:
         explore(loss, path, model=model, title="the lecture's worked example")
-    except (render.RendererNotFoundError, render.RenderError) as exc:
+    except render.RendererNotFoundError:  # (the SVGs' note has just said how to get `dot`)
+        _note("explore.html skipped: its graph is drawn by Graphviz's `dot` too")
+        return files, False
+    except render.RenderError as exc:
         _note(f"explore.html skipped: {_one_line(str(exc))}")
-        return files, isinstance(exc, render.RenderError)
+        return files, True
     return [*files, str(path)], False
 
 

@@ -220,3 +220,16 @@ def test_lecture_html_writes_explore_beside_the_pictures(tmp_path, capsys):
     data = page_data(page.read_text(encoding="utf-8"))
     assert data["title"] == "the lecture's worked example"
     assert not data["collapsed"]
+
+
+def test_lecture_html_without_dot_skips_the_page_with_a_note(tmp_path, capsys, monkeypatch):
+    from autograd.viz import renderer
+
+    monkeypatch.setattr(renderer.shutil, "which", lambda name, path=None: None)
+    assert main(["lecture", "--html", "--out", str(tmp_path)]) == 0
+    svg_note, page_note = capsys.readouterr().err.splitlines()
+    assert "SVG pictures skipped" in svg_note
+    assert page_note == (
+        "chainrule lecture: explore.html skipped: its graph is drawn by Graphviz's `dot` too"
+    )
+    assert not (tmp_path / "explore.html").exists()
