@@ -9,8 +9,17 @@ with "no Chromium browser"; CI (``CHAINRULE_REQUIRE_BROWSER=1``) turns that into
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -346,3 +355,75 @@ def test_graph_over_the_limit_shows_the_per_neuron_view_and_says_so(page, tmp_pa
     page.click(f'g.node[data-id="v{order.index(out)}"]')
     panel = page.inner_text(".cr-explore .cr-panel")
     assert "neuron" in panel and "nodes in one" in panel and repr(out.grad) in panel
+
+
+@pytest.mark.slow
+def test_page_works_inside_a_real_jupyterlab_output(page, tmp_path):
+    """JupyterLab runs a cell that returns a page; its output is stepped with a click and a key."""
+    pytest.importorskip("jupyterlab")
+    source = [
+        "import autograd\n",
+        "from autograd import Value\n",
+        "x = Value(2.0, label='x')\n",
+        "autograd.explore((x * 3).tanh(), title='in a notebook')",
+    ]
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "c1",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (tmp_path / "explore.ipynb").write_text(json.dumps(notebook))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = secrets.token_hex(8)
+    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={tmp_path}", "--no-browser"]
+    if getattr(os, "geteuid", lambda: -1)() == 0:  # Jupyter refuses root without it
+        command.append("--allow-root")
+    command += ["--ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
+    command.append(f"--IdentityProvider.token={token}")
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "HOME": str(tmp_path)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    server = subprocess.Popen(
+        command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/status?token={token}", timeout=5
+                )
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        else:
+            pytest.fail(
+                f"JupyterLab did not start: {server.stdout.read1().decode(errors='replace')}"
+            )
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token={token}")
+        page.click(".jp-Notebook .jp-Cell .cm-content", timeout=120_000)
+        page.keyboard.press("Shift+Enter")
+        output = ".jp-OutputArea .cr-explore"
+        page.wait_for_selector(f"{output}[data-ready=true]", timeout=120_000)
+        page.click(f"{output} .cr-next")
+        page.keyboard.press("ArrowRight")  # the page, not JupyterLab, takes the arrow
+        assert page.inner_text(f"{output} .cr-counter") == "step 2 / 5"
+        assert page.inner_text(f"{output} .cr-step").startswith("Forward")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
