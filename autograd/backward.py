@@ -12,6 +12,10 @@ gradients; what they held before is saved and added back at the end (accumulatio
 micrograd and PyTorch), or put back unchanged by ``grad()``.  An exception at any point of a
 pass, KeyboardInterrupt included, puts every ``.grad`` back exactly as it was.
 ``topological_order`` only reads the graph.
+
+Threads: a pass (``grad()``'s too) writes the ``.grad`` of the nodes it walks while it runs, so
+two threads must not backpropagate through a shared Value at the same time; graphs that share
+no Value can be differentiated in parallel threads.
 """
 
 from __future__ import annotations
