@@ -445,3 +445,23 @@ def test_backward_with_a_float_seed_calls_no_import_and_no_context_manager():
         sys.setprofile(None)
     assert set(called) <= {"backward", "_mark", "_chain_rule_on_floats", "<lambda>"}, called
     assert (x.grad, y.grad, z.grad) == (7.0, 1.0, 1.0)
+
+
+def test_graphs_that_share_no_value_backpropagate_in_parallel_threads():
+    import threading
+
+    def work(seed: float, results: list) -> None:
+        for _ in range(200):
+            x = Value(seed)
+            y = (x * x + x).tanh() * 3.0
+            y.backward()
+            t = math.tanh(seed * seed + seed)
+            results.append(x.grad == pytest.approx(3.0 * (1 - t * t) * (2 * seed + 1)))
+
+    results: list = []
+    threads = [threading.Thread(target=work, args=(0.1 * i, results)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 800 and all(results)
