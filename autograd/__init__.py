@@ -73,4 +73,4 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     # dir() and tab completion list the names loaded on first use too
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"compare_with_torch"})

@@ -20,6 +20,7 @@ from types import ModuleType
 
 from .backward import grad
 from .mode import enable_grad
+from .primitives import PRIMITIVES
 from .value import Value, as_float
 
 TORCH_REQUIREMENT = "torch==2.13.0"  # the version pyproject.toml's `torch` extra pins
@@ -191,6 +192,13 @@ def compare_with_torch(
         try:
             t_out = fn(*tensors)
         except (TypeError, AttributeError) as exc:
+            op = _primitive_named_in(exc)
+            if op is not None:
+                raise TypeError(
+                    f"{fname} uses {op}, a primitive torch does not have (one defined with "
+                    "autograd.define_primitive?): compare_with_torch checks functions built from "
+                    "chainrule's own primitives, each of which has a torch counterpart"
+                ) from exc
             raise TypeError(
                 f"{fname} ran on Values but not on torch tensors ({type(exc).__name__}: {exc}). "
                 f"compare_with_torch calls {fname} with tensors in place of Values, so it may "
@@ -211,6 +219,15 @@ def compare_with_torch(
         g = 0.0 if g is None else g  # an input the output does not use: gradient 0
         rows.append(Row(f"d{fname}/d{name}", "grad", g, 0.0 if t_g is None else t_g.item()))
     return Comparison(title, tuple(rows), rtol, atol)
+
+
+def _primitive_named_in(exc: Exception) -> str | None:
+    """The primitive a failure on tensors names: ``x.op()`` (AttributeError) or ``op(x)``
+    (apply's TypeError "op: operand 0 must be a Value"); None for any other failure."""
+    name = getattr(exc, "name", None) if isinstance(exc, AttributeError) else None
+    if name is None and isinstance(exc, TypeError):
+        name = str(exc).partition(": operand ")[0]
+    return name if name in PRIMITIVES else None
 
 
 def _not_one_output(fname: str, out: object, given: str, expected: str) -> str:
