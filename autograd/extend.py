@@ -40,7 +40,7 @@ def define_primitive(
     kinks: tuple[float, ...] = (),
     doc: str = "",
 ) -> Callable[..., Value]:
-    """Declare a differentiable op (forward on floats, vjp rule) and return the function applying it.
+    """Declare a differentiable op (forward on floats, vjp rule); returns the function applying it.
 
     ``vjp(g, out, *inputs)`` returns one gradient per input; its signature gives the number of
     operands (one or two).  ``symbol`` is the text in pictures (default: the name);

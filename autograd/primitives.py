@@ -84,7 +84,7 @@ sin = _on_any(math.sin, np.sin, "sin")
 cos = _on_any(math.cos, np.cos, "cos")
 
 
-def _number(x):
+def _data_of(x):
     """x itself for a number; a Value's data (where only its sign matters: locally constant)."""
     return x if isinstance(x, _NUMBERS) else x.data
 
@@ -93,14 +93,14 @@ def positive(x):
     """1 where x > 0, else 0.  Locally constant, so on a Value it is a plain number."""
     if isinstance(x, np.ndarray):
         return (x > 0).astype(float)
-    return 1.0 if _number(x) > 0 else 0.0
+    return 1.0 if _data_of(x) > 0 else 0.0
 
 
 def sign(x):
     """-1, 0 or 1 (0 at 0, as in PyTorch).  Locally constant, like ``positive``."""
     if isinstance(x, np.ndarray):
         return np.sign(x)
-    x = _number(x)
+    x = _data_of(x)
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
 
@@ -109,14 +109,14 @@ def power_rule(a, n):
     if isinstance(n, np.ndarray):
         safe_n = np.where(n == 0, 1.0, n)
         return np.where(n == 0, 0.0, safe_n * a ** (safe_n - 1))
-    return 0.0 if _number(n) == 0 else n * a ** (n - 1)
+    return 0.0 if _data_of(n) == 0 else n * a ** (n - 1)
 
 
 def out_log_base(out, a):
     """d(a**y)/dy = a**y log a; 0 at a == 0, the limit from the right for y > 0."""
     if isinstance(a, np.ndarray):
         return np.where(a == 0, 0.0, out * np.log(np.where(a == 0, 1.0, a)))
-    return 0.0 if _number(a) == 0 else out * log(a)
+    return 0.0 if _data_of(a) == 0 else out * log(a)
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def _sigmoid_arrays(x: np.ndarray) -> np.ndarray:
 sigmoid = _on_any(_sigmoid, _sigmoid_arrays, "sigmoid")  # on any operand, like exp and log above
 
 
-def _pow(base: float, exponent: float) -> float:
+def _power(base: float, exponent: float) -> float:
     if base == 0 and exponent < 0:
         raise ZeroDivisionError("0 cannot be raised to a negative power")
     if base < 0 and not float(exponent).is_integer():
@@ -149,7 +149,7 @@ def _pow(base: float, exponent: float) -> float:
     return base**exponent
 
 
-def _pow_arrays(base: np.ndarray, exponent) -> np.ndarray:
+def _power_arrays(base: np.ndarray, exponent) -> np.ndarray:
     outside = ((base < 0) & (np.floor(exponent) != exponent)) | ((base == 0) & (exponent < 0))
     if np.any(outside):
         raise ValueError("a negative base needs an integer exponent, and 0 a non-negative one")
@@ -201,16 +201,20 @@ ABS = Primitive(
 # x ** n with a plain-number exponent n (micrograd's case).  Constants reach every rule as
 # plain numbers, also under create_graph, so n is never differentiated; its "gradient" is 0.
 POW = Primitive(
-    "pow", "**", _pow, lambda g, out, a, n: (g * power_rule(a, n), 0.0), array_forward=_pow_arrays
+    "pow",
+    "**",
+    _power,
+    lambda g, out, a, n: (g * power_rule(a, n), 0.0),
+    array_forward=_power_arrays,
 )
 # x ** y with a Value exponent: d/dy x**y = x**y log x, defined for x > 0 (and 0 at x = 0);
 # for a negative base, backward through the exponent raises (PyTorch would give NaN).
 VALUE_POW = Primitive(
     "value_pow",
     "**",
-    _pow,
+    _power,
     lambda g, out, a, b: (g * power_rule(a, b), g * out_log_base(out, a)),
-    array_forward=_pow_arrays,
+    array_forward=_power_arrays,
 )
 
 # ---- exponentials and logarithms

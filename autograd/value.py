@@ -38,7 +38,7 @@ ZERO = 0.0
 
 
 def as_float(x) -> float:
-    """The float inside a real number (or a one-element numpy array); TypeError for anything else."""
+    """The float inside a real number (or a one-element numpy array); TypeError for all else."""
     if type(x) is int or isinstance(x, _REAL_TYPES):
         try:
             return float(x)
@@ -142,7 +142,7 @@ class Value:
         # A number (or Constant) exponent is micrograd's x**n; a Value exponent is differentiated.
         if isinstance(exponent, Value) and not isinstance(exponent, Constant):
             return _value_pow(self, exponent)
-        return _pow(self, exponent)
+        return _pow_number(self, exponent)
 
     def __neg__(self) -> Value:
         return _compute(P.NEG, self)
@@ -158,19 +158,19 @@ class Value:
     # Anything but a Value or a real number gives NotImplemented: Python then raises its usual
     # "'<' not supported between instances of 'Value' and 'str'".
     def __lt__(self, other) -> bool:
-        other = _number(other)
+        other = _compared(other)
         return NotImplemented if other is None else self.data < other
 
     def __le__(self, other) -> bool:
-        other = _number(other)
+        other = _compared(other)
         return NotImplemented if other is None else self.data <= other
 
     def __gt__(self, other) -> bool:
-        other = _number(other)
+        other = _compared(other)
         return NotImplemented if other is None else self.data > other
 
     def __ge__(self, other) -> bool:
-        other = _number(other)
+        other = _compared(other)
         return NotImplemented if other is None else self.data >= other
 
     # ---- functions ---------------------------------------------------------------------------
@@ -261,7 +261,7 @@ class CheckedValue(Value):
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
 
-def _number(x) -> float | None:
+def _compared(x) -> float | None:
     """The number to compare with (None for something that is not a real number)."""
     if state.tracing:
         raise TracingError(
@@ -371,7 +371,7 @@ Value.__add__, Value.__radd__ = _operator(P.ADD), _operator(P.ADD, reflected=Tru
 Value.__sub__, Value.__rsub__ = _operator(P.SUB), _operator(P.SUB, reflected=True)
 Value.__mul__, Value.__rmul__ = _operator(P.MUL), _operator(P.MUL, reflected=True)
 Value.__truediv__, Value.__rtruediv__ = _operator(P.DIV), _operator(P.DIV, reflected=True)
-_pow = _operator(P.POW)  # x ** number
+_pow_number = _operator(P.POW)  # x ** number
 _value_pow = _operator(P.VALUE_POW)  # x ** Value
 Value.__rpow__ = _operator(P.VALUE_POW, reflected=True)  # number ** x
 _leaky_relu = _operator(P.LEAKY_RELU)  # alpha is a number, like pow's exponent

@@ -143,7 +143,8 @@ def make_data() -> dict:
                 break
         try:
             X, y = make_moons(**{k: v for k, v in kwargs.items() if k in params})
-            source = f"nn.data.make_moons({', '.join(f'{k}={v}' for k, v in kwargs.items() if k in params)})"
+            given = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k in params)
+            source = f"nn.data.make_moons({given})"
         except Exception as exc:  # an API we did not guess: fall back, and say so
             source += f" (nn.data.make_moons failed: {type(exc).__name__}: {exc})"
             X = y = None
@@ -800,7 +801,8 @@ def git_facts() -> str:
     dirty = git("status", "--porcelain", "--", "autograd", "nn")
     text = f"{commit} ({subject})" if subject else commit
     if dirty:
-        text += f"; **uncommitted changes** in autograd/ or nn/ ({len(dirty.splitlines())} files) were measured"
+        changed = len(dirty.splitlines())
+        text += f"; **uncommitted changes** in autograd/ or nn/ ({changed} files) were measured"
     return text
 
 
@@ -878,7 +880,9 @@ def machine_facts() -> dict:
         "cores": f"{os.cpu_count()} logical ({usable} usable by this process)",
         "memory": mem,
         "os": platform.platform(),
-        "python": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
+        "python": (
+            f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"
+        ),
         "packages": ", ".join(f"{k} {v}" for k, v in versions.items()),
         "commit": git_facts(),
     }
@@ -894,7 +898,8 @@ def loadavg() -> str:
 def render(selected, results, facts, args, started, load_before, load_after, elapsed, data) -> str:
     lines = []
     lines.append(
-        "| workload | chainrule: median (min–max, n) | micrograd: median (min–max, n) | micrograd / chainrule | target (met?) |"
+        "| workload | chainrule: median (min–max, n) | micrograd: median (min–max, n) "
+        "| micrograd / chainrule | target (met?) |"
     )
     lines.append("|---|---|---|---|---|")
     for name in selected:
@@ -1043,7 +1048,8 @@ def orchestrate(args) -> int:
             facts["commit"] += " (the working tree changed during the run; the copy did not)"
     elif source_digest() != digest_before:
         facts["commit"] += (
-            "; **autograd/ or nn/ changed during the run**: repeats may have measured different code"
+            "; **autograd/ or nn/ changed during the run**: repeats may have measured "
+            "different code"
         )
         print("warning: autograd/ or nn/ changed during the run", file=sys.stderr)
     report = render(selected, results, facts, args, started, load_before, loadavg(), elapsed, data)

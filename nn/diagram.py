@@ -30,11 +30,8 @@ from .functional import get_loss
 
 VIEWS = ("forward", "gradient", "both")
 LABEL_LIMIT = 20  # edges; beyond this labels are off unless asked for (they would overlap)
-EDGE_WIDTH = (0.4, 3.0)
-LABEL_DISTANCE, LABEL_ANGLE = (
-    "9",
-    "12",
-)  # a weight's label: 90 points back from the head, 12° up  # penwidth of the weakest and the strongest edge
+EDGE_WIDTH = (0.4, 3.0)  # penwidth of the weakest and the strongest edge
+LABEL_DISTANCE, LABEL_ANGLE = ("9", "12")  # a weight's label: 90 points back from the head, 12° up
 
 
 @dataclass
@@ -201,7 +198,9 @@ class _Diagram:
         body = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
         fixed = {"fixedsize": "true", "width": "0.56", "fontsize": "9"} if self.compact else {}
         return fixed | {
-            "label": f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>',
+            "label": (
+                f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
+            ),
             "shape": "circle",
             "style": "filled",
             "fillcolor": fill,

@@ -162,7 +162,7 @@ def _mean(terms: list[Value]) -> Value:
 
 
 def mse(pred: Value | Sequence[Value], target: Target, half: bool = False) -> Value:
-    """Squared error (p - t)^2, averaged over outputs; ``half=True`` is the lecture's 1/2 (p - t)^2."""
+    """Squared error (p - t)^2, averaged over outputs; ``half=True``: lecture's 1/2 (p - t)^2."""
     loss = _mean([(p - t) ** 2 for p, t in _pairs(pred, target)])
     return 0.5 * loss if half else loss
 
@@ -195,7 +195,7 @@ def bce_with_logits(logit: Value | Sequence[Value], target: Target) -> Value:
 
 
 def cross_entropy(logits: Sequence[Value], target: int | Sequence) -> Value:
-    """-log softmax(logits)[target] for an integer class, or -sum_i t_i log softmax_i for one-hot t."""
+    """-log softmax(logits)[target] for a class index, or -sum_i t_i log softmax_i for one-hot t."""
     logp = log_softmax(logits)
     if isinstance(target, numbers.Integral) and not isinstance(target, bool):
         if not 0 <= target < len(logp):
@@ -212,7 +212,7 @@ def cross_entropy(logits: Sequence[Value], target: int | Sequence) -> Value:
 
 
 def hinge(score: Value | Sequence[Value], target: Target) -> Value:
-    """max(0, 1 - y s) for labels y in {-1, +1}: micrograd's demo loss, written as micrograd does."""
+    """max(0, 1 - y s) for labels y in {-1, +1}: micrograd's demo loss, written as micrograd's."""
     return _mean([(1 + -y * s).relu() for s, y in _pairs(score, target)])
 
 

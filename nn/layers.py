@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from autograd import Value
 
 from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, get_activation
-from .module import Module
+from .module import Module, finite_number
 from .notation import input_name, named_weights, shown_names
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def init_weights(scheme: str, nin: int, nout: int, rng: Random | ModuleType) -> 
 
 
 def _rng(seed: int | None, rng: Random | None) -> Random | ModuleType:
-    """The random source: an explicit one, a seeded one, or Python's global ``random`` (micrograd)."""
+    """The random source: an explicit one, a seeded one, or Python's global ``random``."""
     if rng is not None:
         return rng
     return random if seed is None else random.Random(seed)
@@ -149,7 +149,8 @@ class Neuron(Module):
         if isinstance(activation, str) and activation in LAYER_ACTIVATIONS:
             raise ValueError(
                 f"{activation} acts on a whole layer's outputs, not on one neuron: use "
-                f"Layer(..., activation={activation!r}); neuron activations: {', '.join(ACTIVATIONS)}"
+                f"Layer(..., activation={activation!r}); neuron activations: "
+                f"{', '.join(ACTIVATIONS)}"
             )
         self._act = get_activation(activation) if isinstance(activation, str) else activation
         self._act_name = _activation_name(activation)
@@ -186,7 +187,7 @@ class Neuron(Module):
         cls, w: Sequence[float], b: float | None = None, activation: str | Callable = "relu"
     ) -> Neuron:
         """A neuron with the given weights (and bias; None: no bias parameter)."""
-        w = [_finite(x, f"w[{i}]") for i, x in enumerate(w)]
+        w = [finite_number(x, f"w[{i}]") for i, x in enumerate(w)]
         neuron = cls(len(w), activation, bias=b is not None, init="zeros")
         neuron._set(w, b)
         return neuron
@@ -195,7 +196,7 @@ class Neuron(Module):
         for p, x in zip(self.w, w, strict=True):
             p.data = x
         if b is not None:
-            self.b.data = _finite(b, "b")
+            self.b.data = finite_number(b, "b")
 
     def net(self, x: Sequence) -> Value:
         """The weighted sum z = sum_i w_i x_i + b for one input vector (before the activation)."""
@@ -299,7 +300,7 @@ class Layer(Module):
         W = _matrix(W, "W")
         nin, nout = len(W), len(W[0])
         if b is not None:
-            b = [_finite(x, f"b[{j}]") for j, x in enumerate(b)]
+            b = [finite_number(x, f"b[{j}]") for j, x in enumerate(b)]
             if len(b) != nout:
                 raise ValueError(f"W has {nout} units (columns) but b has {len(b)} entries")
         layer = cls(nin, nout, activation, bias=b is not None, init="zeros")
@@ -383,7 +384,7 @@ class MLP(Module):
         return shown_names(self)  # the lecture's names in pictures: W1[1][2], h_1, ŷ
 
     def named_weights(self) -> list[tuple[str, Value]]:
-        """(matrix name, Value) per parameter, as in ``nn.notation``: ``W1[1][2]``, ``W2[2]``, ``b1[2]``."""
+        """(matrix name, Value) per parameter, as in ``nn.notation``: ``W1[1][2]``, ``b1[2]``."""
         return named_weights(self)
 
     @property
@@ -463,20 +464,6 @@ class MLP(Module):
         return model
 
 
-def _finite(x: object, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise ValueError(f"{what} must be a finite real number, got {x!r}")
-    try:
-        number = float(x)
-    except OverflowError:  # an int beyond the float range, e.g. 10**400
-        raise ValueError(
-            f"{what} must be a finite real number, got an integer too large for a float"
-        ) from None
-    if not math.isfinite(number):
-        raise ValueError(f"{what} must be a finite real number, got {x!r}")
-    return number
-
-
 def _matrix(W: Sequence[Sequence[float]], what: str) -> list[list[float]]:
     rows = [list(row) for row in W]
     if not rows or not rows[0]:
@@ -484,8 +471,10 @@ def _matrix(W: Sequence[Sequence[float]], what: str) -> list[list[float]]:
     for i, row in enumerate(rows):
         if len(row) != len(rows[0]):
             raise ValueError(
-                f"{what} is not rectangular: row 0 has {len(rows[0])} entries, row {i} has {len(row)}"
+                f"{what} is not rectangular: row 0 has {len(rows[0])} entries, "
+                f"row {i} has {len(row)}"
             )
     return [
-        [_finite(x, f"{what}[{i}][{j}]") for j, x in enumerate(row)] for i, row in enumerate(rows)
+        [finite_number(x, f"{what}[{i}][{j}]") for j, x in enumerate(row)]
+        for i, row in enumerate(rows)
     ]

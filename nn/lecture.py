@@ -642,13 +642,15 @@ def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> s
     d_hidden = "W2[j] delta_out" + ("" if act == "linear" else " f'(z_j)")
     lines += [
         "",
-        "Deltas (delta = dL/dz), layer by layer: every gradient above is an activation times a delta",
+        "Deltas (delta = dL/dz), layer by layer: every gradient above is an activation times a "
+        "delta",
         f"  output  delta_out = {d_out} = {example.delta['output'][0]:.6f}",
         f"  hidden  delta_j = {d_hidden}    delta = {_fmt_list(example.delta['hidden'])}",
     ]
     lines += [
         "",
-        f"One gradient-descent step, w <- w - {lr:g} dL/dw:  L {example.loss:.6f} -> {new_loss:.6f}",
+        f"One gradient-descent step, w <- w - {lr:g} dL/dw:  "
+        f"L {example.loss:.6f} -> {new_loss:.6f}",
     ]
     if new_loss > example.loss:
         lines.append(

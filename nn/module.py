@@ -207,24 +207,14 @@ class Module:
         unexpected = [name for name in state if name not in params]
         if strict and (missing or unexpected):
             raise ValueError(
-                f"state_dict does not fit {self._summary()}: {_mismatch(missing, unexpected, len(state))}"
+                f"state_dict does not fit {self._summary()}: "
+                f"{_mismatch(missing, unexpected, len(state))}"
             )
         updates = []
         for name, number in state.items():
             if name not in params:
                 continue
-            if isinstance(number, bool) or not isinstance(number, numbers.Real):
-                raise ValueError(
-                    f"state_dict[{name!r}] must be a real number, got {type(number).__name__}: {_quote(number)}"
-                )
-            try:
-                number = float(number)
-            except OverflowError:  # an int beyond the float range, e.g. 10**400
-                raise ValueError(
-                    f"state_dict[{name!r}] is an integer too large for a float: parameters must be finite"
-                ) from None
-            if not math.isfinite(number):
-                raise ValueError(f"state_dict[{name!r}] is {number}: parameters must be finite")
+            number = finite_number(number, f"state_dict[{name!r}]")
             updates.append((params[name], number))
         for p, number in updates:
             p.data = number
@@ -334,6 +324,24 @@ def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
     return document
 
 
+def finite_number(x: object, what: str) -> float:
+    """x as a float if it is a finite real number (not a bool); else a ValueError naming `what`.
+
+    The one check for numbers that become parameters (explicit weights, a loaded state_dict).
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise ValueError(f"{what} must be a real number, got {type(x).__name__}: {_quote(x)}")
+    try:
+        number = float(x)
+    except OverflowError:  # an int beyond the float range, e.g. 10**400
+        raise ValueError(
+            f"{what} must be a finite real number, got an integer too large for a float"
+        ) from None
+    if not math.isfinite(number):
+        raise ValueError(f"{what} is {number}: parameters must be finite")
+    return number
+
+
 def _mismatch(missing: list[str], unexpected: list[str], given: int) -> str:
     parts = [f"{given} entries given"]
     if missing:
@@ -345,7 +353,7 @@ def _mismatch(missing: list[str], unexpected: list[str], given: int) -> str:
 
 
 def _quote(x: object, limit: int = 80) -> str:
-    """x as repr (control characters escaped), cut to about limit characters: file text in errors."""
+    """x as repr (control characters escaped), cut to about limit characters (for errors)."""
     text = repr(x)
     if len(text) <= limit:
         return text

@@ -65,7 +65,7 @@ def _check_positive(x: object, what: str) -> None:
 
 
 class Optimizer:
-    """Base class: holds the parameters, the learning rate (number or schedule) and the step count."""
+    """Base class: the parameters, the learning rate (number or schedule) and the step count."""
 
     def __init__(self, params: Params, lr: float | Schedule) -> None:
         params = params.parameters() if hasattr(params, "parameters") else list(params)

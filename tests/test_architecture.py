@@ -1,4 +1,4 @@
-"""The layering: ``nn`` builds on ``autograd``, never the reverse, and no module imports in a circle.
+"""Layering: ``nn`` builds on ``autograd``, never the reverse, and no module imports in a circle.
 
 Imports are read from the source with ``ast``, so an import inside a function (a lazy import)
 counts as much as one at the top of the file.

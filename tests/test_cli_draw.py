@@ -445,8 +445,15 @@ def test_steps_over_the_time_budget_names_it_and_writes_no_frame(capsys, tmp_pat
     assert not (tmp_path / "f").exists()
 
 
-@pytest.mark.parametrize("flag,bad", [("--max-frames", "0"), ("--max-seconds", "-1"),
-                                      ("--max-seconds", "nan"), ("--max-seconds", "inf")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("flag", "bad"),
+    [
+        ("--max-frames", "0"),
+        ("--max-seconds", "-1"),
+        ("--max-seconds", "nan"),
+        ("--max-seconds", "inf"),
+    ],
+)
 def test_budget_flags_must_be_positive(capsys, flag, bad):
     with pytest.raises(SystemExit) as info:
         main(["draw", "x", "x=1", "--steps", "f", flag, bad])

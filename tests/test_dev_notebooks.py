@@ -1,4 +1,4 @@
-"""`python3 dev.py notebooks` starts JupyterLab on notebooks/ and the server lists every notebook."""
+"""`python3 dev.py notebooks` starts JupyterLab on notebooks/; the server lists every notebook."""
 
 from __future__ import annotations
 

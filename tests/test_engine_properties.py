@@ -237,7 +237,7 @@ def test_random_graphs_match_torch_float64():
 
 
 def test_shared_subexpression_graph_matches_sympy():
-    """A fixed graph with heavy sharing, so the oracle comparison runs even without hypothesis luck."""
+    """A fixed graph with heavy sharing: the oracle comparison runs even without hypothesis luck."""
     leaf_values = [0.7, -1.3]
     ops = [("mul", (0, 1)), ("tanh", (2,)), ("add", (3, 3)), ("mul", (4, 2)), ("sub", (5, 0))]
     leaves, out = engine_graph(leaf_values, ops, reject=_must_hold)

@@ -72,7 +72,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A browser tab; dialogs (alert, confirm) and script errors are recorded, and must not occur."""
+    """A browser tab; dialogs (alert, confirm) and script errors are recorded and must not occur."""
     tab = browser.new_page(viewport={"width": 1280, "height": 900})
     tab.dialogs, tab.errors = [], []
     tab.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))

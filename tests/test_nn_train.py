@@ -1,4 +1,4 @@
-"""fit: micrograd's demo reaches 100%, the tape matches eager, history, early stopping, NaN stops."""
+"""fit: micrograd's demo reaches 100%, tape matches eager, history, early stopping, NaN stops."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from nn import data, optim
 
 
 def demo_setup(n=100):
-    """micrograd's demo, same data and weights: np.random.seed(1337) moons, random.seed(1337) MLP."""
+    """micrograd's demo, same data and weights: np.random.seed(1337) moons, random.seed(1337) MLP"""
     X, y = data.moons(n, noise=0.1, seed=1337)
     model = nn.MLP(2, [16, 16, 1], seed=1337)
     return model, X, data.signed(y)

@@ -123,7 +123,8 @@ def test_percent_format_parsing():
 
 README = NOTEBOOKS.parent / "README.md"
 MAP_ROW = re.compile(
-    r"^\| (?P<lecture>[^|]+) \| (?P<slide>[^|]+) \| \[(?P<n>\d+)\]\((?P<link>[^)]+)\) § (?P<heading>.+) \|$"
+    r"^\| (?P<lecture>[^|]+) \| (?P<slide>[^|]+) "
+    r"\| \[(?P<n>\d+)\]\((?P<link>[^)]+)\) § (?P<heading>.+) \|$"
 )
 NOTEBOOK_ROW = re.compile(r"^- (?P<lecture>[^,]+), “(?P<slide>[^”]+)” → § (?P<heading>.+)$")
 LECTURES = {

@@ -33,7 +33,7 @@ def test_table_pictures_and_notebook_name_the_network_alike(tmp_path, capsys):
     network = (tmp_path / "network.dot").read_text(encoding="utf-8")
     assert VALUES <= bold(network)
     assert {m for m in re.findall(r"(W\d\[[^=]*\]) = ", network)} == WEIGHTS
-    # notebook 6 (the worked example) labels its hand-built Values with the same names (and no others)
+    # notebook 6 (the worked example) labels its hand-built Values with the same names (no others)
     script = (ROOT / "notebooks" / "src" / "06-worked-example.py").read_text(encoding="utf-8")
     labels = {
         text

@@ -73,7 +73,7 @@ class Page:
         )
 
     def html(self, uid: str | None = None) -> str:
-        """The page as an HTML fragment (a ``<div>`` with its style and script); ``uid`` scopes it."""
+        """The page as an HTML fragment (a ``<div>``, its style and script); ``uid`` scopes it."""
         if uid is None:  # the same graph gives the same file, byte for byte
             uid = hashlib.sha256(self._json().encode("utf-8")).hexdigest()[:12]
         if not re.fullmatch(r"[A-Za-z0-9_-]+", uid):
@@ -406,7 +406,8 @@ def _asset(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-_TEMPLATE = """<div class="cr-explore" id="cr-{uid}" tabindex="0">
+_TEMPLATE = (
+    """<div class="cr-explore" id="cr-{uid}" tabindex="0">
 <style>{css}</style>
 <div class="cr-bar">
 <button type="button" class="cr-reset" title="back to the start (Home)">\u27f2 Reset</button>
@@ -415,12 +416,15 @@ _TEMPLATE = """<div class="cr-explore" id="cr-{uid}" tabindex="0">
 <span class="cr-counter" aria-live="polite">step 0 / 0</span>
 <span class="cr-phase"></span>
 <span class="cr-title"></span>
-<span class="cr-zoom"><button type="button" class="cr-zoom-out" title="zoom out">\u2212</button><button type="button" class="cr-zoom-fit" title="fit the width">fit</button><button type="button" class="cr-zoom-in" title="zoom in">+</button></span>
+<span class="cr-zoom"><button type="button" class="cr-zoom-out" title="zoom out">\u2212</button>"""
+    """<button type="button" class="cr-zoom-fit" title="fit the width">fit</button>"""
+    """<button type="button" class="cr-zoom-in" title="zoom in">+</button></span>
 </div>
 <div class="cr-notice" hidden></div>
 <div class="cr-cards">
 <section class="cr-card cr-step"></section>
-<section class="cr-card cr-panel"><p class="cr-muted">Click a node to see its value, its gradient and where the gradient comes from.</p></section>
+<section class="cr-card cr-panel"><p class="cr-muted">Click a node to see its value, """
+    """its gradient and where the gradient comes from.</p></section>
 </div>
 <div class="cr-graph">{svg}</div>
 {network}
@@ -432,3 +436,4 @@ explore(document.getElementById("cr-{uid}"));
 }})();
 </script>
 </div>"""
+)

@@ -2,11 +2,12 @@
 
 Only a whitelist is accepted: numbers, input names, ``+ - * / **``, unary minus (and plus) and
 calls of the functions in ``FUNCTIONS``: every primitive that is a ``Value`` method, read from
-the primitive table (so one defined with ``autograd.define_primitive`` is callable too).  The whole tree is checked before anything is
-evaluated, so attribute access, ``__import__``, lambdas, comprehensions, subscripts, strings,
-keywords, over-long or deeply nested input are refused with an ``ExpressionError`` and nothing
-runs.  A valid expression is built from ``Value`` operations only (numbers become ``Constant``
-leaves), so it is computed by the engine and can be drawn and differentiated.
+the primitive table (so one defined with ``autograd.define_primitive`` is callable too).  The
+whole tree is checked before anything is evaluated, so attribute access, ``__import__``,
+lambdas, comprehensions, subscripts, strings, keywords, over-long or deeply nested input are
+refused with an ``ExpressionError`` and nothing runs.  A valid expression is built from
+``Value`` operations only (numbers become ``Constant`` leaves), so it is computed by the engine
+and can be drawn and differentiated.
 
 Arithmetic on numbers alone is folded into one number by the engine's own forward rules, so
 ``x**-2`` and ``x**(1/2)`` have a number exponent (micrograd's power rule, as ``x**-2`` in

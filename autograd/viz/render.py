@@ -87,7 +87,7 @@ def _bytes(drawing, fmt: str) -> bytes:
 
 
 def save(drawing_or_root, filename: str | os.PathLike, **draw_options) -> Path:
-    """Write one file, named exactly filename, its format taken from the suffix (.svg, .SVG, ...)."""
+    """Write one file, named exactly filename, its format from the suffix (.svg, .SVG, ...)."""
     filename = Path(filename)
     fmt = filename.suffix.lstrip(".").lower()
     if fmt not in FORMATS:

@@ -72,7 +72,7 @@ def float_of(x) -> float:
 
 
 def number(x) -> str:
-    """A value or gradient as text: 4 decimals like micrograd, scientific when that would mislead."""
+    """A value or gradient as text: 4 decimals like micrograd, scientific where that misleads."""
     x = float_of(x)
     if math.isnan(x):
         return "nan"
