@@ -1,10 +1,11 @@
 """Pictures of computation graphs: forward values, gradients, and why each gradient is what it is.
 
-Only reads a graph (``data``, ``grad``, ``op``, ``parents``, ``label``); the engine never
-imports this package.  Modules: ``dot`` (``draw``: the Digraph), ``style`` (colours, shapes,
-legend), ``escape`` (safe label text), ``chain`` (local derivatives and chain-rule terms),
-``groups`` (the label types through which a model marks its parameters and neurons),
-``collapse`` (parameters, neuron and layer clusters, collapsed neurons), ``steps``
+Only reads a graph (``data``, ``grad``, ``op``, ``parents``, ``label``); no engine module
+imports this package (only ``autograd/__init__.py`` loads the light ``jupyter`` module, which
+gives ``Value`` its notebook picture).  Modules: ``dot`` (``draw``: the Digraph), ``style``
+(colours, shapes, legend), ``escape`` (safe label text), ``chain`` (local derivatives and
+chain-rule terms), ``groups`` (the label types through which a model marks its parameters and
+neurons), ``collapse`` (parameters, neuron and layer clusters, collapsed neurons), ``steps``
 (step-through backward), ``renderer`` (finding and running ``dot`` or ``graphviz-pure``),
 ``render`` (writing files: ``render.write_graph``), ``jupyter`` (inline SVG), ``expr`` and
 ``command`` (``chainrule draw``), ``explorer`` and ``explorer_command`` (an HTML page to click
