@@ -424,7 +424,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             files, render_failed = _draw(loss, model, numbers, args.out)
             if args.html and not render_failed:
-                files, render_failed = _explore(loss, model, args.out, files)
+                files, render_failed = _explore(loss, model, numbers, args.out, files)
         except OSError as exc:  # the message names the folder or file, and why
             return _fail(str(exc), 2)
     new_loss = gradient_step(model, args.lr, numbers)
@@ -515,13 +515,19 @@ def _draw(loss: Value, model: MLP, numbers: Numbers, out: Path) -> tuple[list[st
     return [str(f) for f in files], False
 
 
-def _explore(loss: Value, model: MLP, out: Path, files: list[str]) -> tuple[list[str], bool]:
-    """Write explore.html beside the pictures (skipped with a note without Graphviz)."""
+def _explore(
+    loss: Value, model: MLP, numbers: Numbers, out: Path, files: list[str]
+) -> tuple[list[str], bool]:
+    """Write explore.html beside the pictures, with the network diagram under the graph
+    (skipped with a note without Graphviz)."""
     from autograd.viz import explore, render
 
+    from .diagram import draw_network
+
     path = out / "explore.html"
+    network = draw_network(model, x=numbers.x, y=numbers.y, loss=half_mse)
     try:
-        explore(loss, path, model=model, title="the lecture's worked example")
+        explore(loss, path, model=model, network=network, title="the lecture's worked example")
     except render.RendererNotFoundError:  # (the SVGs' note has just said how to get `dot`)
         _note("explore.html skipped: its graph is drawn by Graphviz's `dot` too")
         return files, False

@@ -217,9 +217,11 @@ def test_lecture_html_writes_explore_beside_the_pictures(tmp_path, capsys):
     page = tmp_path / "explore.html"
     assert str(page) in out
     assert {p.name for p in tmp_path.iterdir()} >= {"gradient.svg", "explore.html"}
-    data = page_data(page.read_text(encoding="utf-8"))
+    text = page.read_text(encoding="utf-8")
+    data = page_data(text)
     assert data["title"] == "the lecture's worked example"
     assert not data["collapsed"]
+    assert '<details class="cr-network" open>' in text  # nn.draw_network's picture, under it
 
 
 def test_lecture_html_without_dot_skips_the_page_with_a_note(tmp_path, capsys, monkeypatch):

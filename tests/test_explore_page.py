@@ -131,6 +131,8 @@ def test_lecture_page_clicked_through_shows_the_engines_values_and_gradients(
     n = len(steps)
     open_page(page, tmp_path / "explore.html")
     root = page.query_selector(".cr-explore")
+    network = page.eval_on_selector(".cr-network img", "i => [i.complete, i.naturalWidth]")
+    assert network[0] and network[1] > 0  # the network diagram is there and loads
     shown = root.evaluate(BOXES)
     order = topological_order(loss)
     (folded,) = [v for i, v in enumerate(order) if f"v{i}" not in shown]
@@ -191,6 +193,7 @@ def test_clicking_a_node_shows_name_op_value_gradient_and_its_chain_rule_sum(pag
 
     page.click(f'g.node[data-id="v{order.index(w)}"]')
     panel = page.inner_text(".cr-explore .cr-panel")
+    assert panel.startswith(w.label.shown or names[w])  # the name the graph shows
     assert names[w] in panel and "parameter" in panel and "none (a leaf)" in panel
     assert repr(w.data) in panel
     assert "not yet (backward step" in panel  # at step 0 the gradient is still to come
@@ -204,7 +207,7 @@ def test_clicking_a_node_shows_name_op_value_gradient_and_its_chain_rule_sum(pag
         ".cr-panel table.cr-terms tr", "rows => rows.map(r => r.innerText.split('\\t'))"
     )
     assert row[1] == [
-        f"{names[w]} \u00d7 {x0.label}",
+        f"{w.label.shown or names[w]} \u00d7 {x0.label}",
         short(use.grad),
         "\u00d7",
         short(x0.data),

@@ -164,11 +164,12 @@ function explore(root) {
     const top = view.y + (box.y + ty - (vb ? vb.y : 0)) * scale;
     const width = box.width * scale;
     const height = box.height * scale;
-    if (left < view.left || left + width > view.left + view.width) {
+    const margin = 24; // a node touching the edge counts as out of view
+    if (left < view.left + margin || left + width > view.left + view.width - margin) {
       view.left = Math.max(0, left + width / 2 - view.width / 2);
       graphBox.scrollLeft = view.left;
     }
-    if (top < view.top || top + height > view.top + view.height) {
+    if (top < view.top + margin || top + height > view.top + view.height - margin) {
       view.top = Math.max(0, top + height / 2 - view.height / 2);
       graphBox.scrollTop = view.top;
     }
@@ -249,6 +250,7 @@ function explore(root) {
       dl.appendChild(el("dt", "", term));
       dl.appendChild(el("dd", "", value));
     };
+    if (node.path) fact("name", node.path);
     fact("kind", node.kind);
     fact("op", node.op || "none (a leaf)");
     const fwdDone = node.leaf || k >= node.fwd;

@@ -238,8 +238,15 @@ class _Steps:
             self._names[v] = self._describe(v, 2)
         return self._names[v]
 
+    def given(self, v: Value) -> str:
+        """The name the drawing shows: a model's ``shown`` name (``W1[1][2]``), else the node's
+        (parameter) name, else ""."""
+        name = self.s.name(v)
+        shown = getattr(name, "shown", None) if name is v.label else None
+        return str(shown or name)
+
     def _describe(self, v: Value, depth: int) -> str:
-        given = self.s.name(v)
+        given = self.given(v)
         if given:
             return given
         if v.is_leaf:
@@ -280,6 +287,7 @@ class _Steps:
                 {
                     "id": self.ids[v],
                     "name": self.name(v),
+                    "path": str(self.s.name(v)) if self.given(v) != self.s.name(v) else None,
                     "kind": self.kind(v),
                     "op": self.op_text(v),
                     "leaf": v.is_leaf,
@@ -318,7 +326,7 @@ class _Steps:
         shown_parents = [p for p in v.parents if p in index]
         symbolic = _formula(v, [self.name(p) for p in v.parents])
         numbers = _formula(v, [style.short(p.data) for p in v.parents])
-        head = self.s.name(v)
+        head = self.given(v)
         return {
             "kind": "forward",
             "node": index[v],
