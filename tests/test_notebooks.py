@@ -28,6 +28,7 @@ EXPECTED = [  # the lectures' order: neuron, perceptron, XOR, MLP, gradient desc
     "08-training-an-mlp",
     "09-lecture-errata",
     "10-pytorch",  # beyond the lectures: the same network in PyTorch
+    "11-real-data-digits",  # beyond the lectures: real data on the tape
 ]
 
 
