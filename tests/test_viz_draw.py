@@ -181,9 +181,11 @@ def test_chain_rule_sum_over_two_uses():
     y.backward()
     line = node_line(draw(y, chain_rule=True).source, "x")
     # backward's order: the + first (upstream 1, local 1), then the * (its 2nd operand, then 1st)
-    assert "grad = 1 \u00d7 1 + 1 \u00d7 3 + 1 \u00d7 3" in line
+    assert "grad = 1 \u00d7 1<BR/>+ 1 \u00d7 3<BR/>+ 1 \u00d7 3<" in line  # a term a line
+    assert 'BALIGN="LEFT"' in line
     assert "grad 7.0000" in line
-    assert "grad = 1 (the seed)" in node_line(draw(y, chain_rule=True).source, "y")
+    seed = node_line(draw(y, chain_rule=True).source, "y")
+    assert "grad = 1 (the seed)" in seed and "BALIGN" not in seed  # one line: centred
 
 
 def test_chain_rule_lists_a_few_terms_then_counts_the_rest():
@@ -191,7 +193,7 @@ def test_chain_rule_lists_a_few_terms_then_counts_the_rest():
     y = sum((x * k for k in range(1, 9)), Value(0.0))
     y.backward()
     line = node_line(draw(y, chain_rule=True).source, "x")
-    assert "\u2026 (5 more)" in line
+    assert "<BR/>+ \u2026 (5 more)<" in line
 
 
 # --------------------------------------------------------------------------------------------

@@ -368,8 +368,10 @@ class _Builder:
         if self.o.chain_rule and grad_cell is not None and v in self.known:
             sum_text = self.chain_text(v)
             if sum_text:
+                # a sum of several uses has one term a line (chain_text), left-aligned
+                balign = ' BALIGN="LEFT"' if "<BR/>" in sum_text else ""
                 rows.append(
-                    f'<TR><TD COLSPAN="{len(cells)}" SIDES="T" BORDER="1">'
+                    f'<TR><TD COLSPAN="{len(cells)}" SIDES="T" BORDER="1"{balign}>'
                     f'<FONT POINT-SIZE="10">{sum_text}</FONT></TD></TR>'
                 )
         return (
@@ -379,7 +381,12 @@ class _Builder:
         )
 
     def chain_text(self, v: Value) -> str:
-        """``grad = 1.5 × -3 + 2 × 1``: the node's gradient from its uses (HTML)."""
+        """``grad = 1.5 × -3 + 2 × 1``: the node's gradient from its uses (HTML), one term a line.
+
+        One line per use keeps the row narrower than the node's 12-point cells above it, so the
+        text stays in its box even where the viewer's font is wider than the one Graphviz
+        measured with (a two-term sum on one line ran past its box in a DejaVu Sans rendering).
+        """
         if v in self.root_set and not self.uses[v]:
             return f"grad = {style.short(self.known[v])} (the seed)"
         terms = chain.terms(self.uses[v], self.known)
@@ -389,7 +396,7 @@ class _Builder:
         if len(terms) > CHAIN_TERMS_SHOWN + 1:  # one "more" would take as much room as a term
             kept = CHAIN_TERMS_SHOWN - 1
             shown = shown[:kept] + [f"\u2026 ({len(terms) - kept} more)"]
-        return html("grad = " + " + ".join(shown))
+        return html("grad = " + "\n+ ".join(shown))
 
     def tooltip(self, v: Value) -> graphviz.quoting.NoHtml:
         name = self.s.name(v)
