@@ -94,5 +94,15 @@ def loss_curves(history: History, ax: Axes | None = None, log: bool = False) -> 
         twin.set_ylim(0, 1.05)
         more_handles, more_labels = twin.get_legend_handles_labels()
         handles, labels = handles + more_handles, labels + more_labels
-    ax.legend(handles, labels, loc="center right")
+    # below the axes: inside, it covered the curves wherever it went (the twin axis's lines
+    # are drawn over it, and loc="best" cannot see them)
+    ax.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncol=2,  # the loss entries in one column, the accuracy entries in the other
+        fontsize=8,
+        frameon=False,
+    )
     return fig

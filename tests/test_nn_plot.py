@@ -73,6 +73,19 @@ def test_loss_curves_show_training_and_validation():
     assert renders(fig)
 
 
+def test_loss_curves_legend_lies_outside_the_plot_so_it_covers_no_curve():
+    *_, history = trained()
+    fig = nn.plot.loss_curves(history)
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    assert {"training loss", "validation loss", "training accuracy", "validation accuracy"} <= {
+        t.get_text() for t in legend.get_texts()
+    }
+    fig.draw_without_rendering()  # lays the legend out
+    box, plot_area = legend.get_window_extent(), ax.get_window_extent()
+    assert box.y1 <= plot_area.y0  # wholly below the axes, not over the lines
+
+
 def test_loss_curves_of_an_empty_history_are_refused():
     with pytest.raises(ValueError, match="empty"):
         nn.plot.loss_curves(nn.History())
