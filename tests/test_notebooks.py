@@ -83,6 +83,32 @@ def test_notebook_was_executed_top_to_bottom_without_errors(script):
             assert output.get("name") != "stderr", f"{script.stem}: stderr {output.text[:200]!r}"
 
 
+def _output_texts(output) -> list[str]:
+    """What a reader sees of one output as text: a stream, or the text forms of a result."""
+    if output.output_type == "stream":
+        return [output.text]
+    data = output.get("data", {})
+    return [data[kind] for kind in ("text/plain", "text/html", "text/markdown") if kind in data]
+
+
+def test_notebook_outputs_show_no_warning_and_no_progress_widget(script):
+    for cell in _notebook(script).cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.outputs:
+            assert output.get("name") != "stderr", f"{script.stem}: stderr {output.text[:200]!r}"
+            for text in _output_texts(output):
+                for word in ("Warning", "IProgress"):
+                    assert word not in text, f"{script.stem}: {word} in output {text[:200]!r}"
+            # a tqdm widget saves as a view that GitHub shows as 'HBox(children=...)' junk
+            assert not any("widget" in kind for kind in output.get("data", {})), script.stem
+
+
+def test_notebook_code_does_not_silence_warnings_globally(script):
+    # plumbing a student cannot read; a specific, expected warning is caught where it happens
+    assert "warnings.filterwarnings" not in script.read_text(encoding="utf-8")
+
+
 def test_notebook_shows_pictures(script):
     kinds = {
         kind

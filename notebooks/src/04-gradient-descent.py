@@ -32,10 +32,6 @@
 
 # %%
 # %matplotlib inline
-import warnings
-
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, without Jupyter widgets
-
 import matplotlib.pyplot as plt
 import numpy as np
 

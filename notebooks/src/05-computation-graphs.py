@@ -253,7 +253,7 @@ ax.plot(xs, values[:, 1], label="first derivative")
 ax.plot(xs, values[:, 2], label="second derivative")
 ax.axhline(0, color="gray", linewidth=0.5)
 ax.set_xlabel("x")
-ax.legend(loc="upper left")
+ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))  # beside the plot: no corner is free
 plt.show()
 
 # %% [markdown]

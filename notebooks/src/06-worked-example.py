@@ -29,10 +29,6 @@
 
 # %%
 # %matplotlib inline
-import warnings
-
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, without Jupyter widgets
-
 import numpy as np
 
 import autograd

@@ -28,10 +28,6 @@
 
 # %%
 # %matplotlib inline
-import warnings
-
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm, without Jupyter widgets
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -237,6 +233,7 @@ axes[0].semilogy(epochs, full.val_loss, label="validation loss")
 axes[0].axvline(stopped.best_epoch, color="k", ls=":", label=f"best epoch ({stopped.best_epoch})")
 axes[0].axvline(stopped.epochs, color="tab:red", ls="--", label=f"stopped ({stopped.epochs})")
 axes[0].set_xlabel("epoch")
+axes[0].set_ylabel("loss (log scale)")
 axes[0].legend(fontsize=8)
 axes[0].set_title("800 epochs: the validation loss turns up")
 plot.decision_boundary(stopped_model, X_noisy, y_noisy, resolution=100, ax=axes[1])
@@ -313,6 +310,7 @@ fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), layout="constrained")
 for mu, h in with_momentum.items():
     axes[0].semilogy(range(1, 61), h.loss, label=f"momentum {mu}")
 axes[0].set_xlabel("epoch")
+axes[0].set_ylabel("training loss (log scale)")
 axes[0].set_title("SGD on the moons, lr 0.05, K = 10")
 axes[0].legend()
 for ax, (lam, (model, h, _)) in zip(axes[1:], regularised.items(), strict=True):
