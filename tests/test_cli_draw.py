@@ -459,3 +459,43 @@ def test_budget_flags_must_be_positive(capsys, flag, bad):
         main(["draw", "x", "x=1", "--steps", "f", flag, bad])
     assert info.value.code == 2
     assert flag in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# Non-ASCII names
+# --------------------------------------------------------------------------------------------
+
+
+def test_greek_names_work_as_inputs(capsys):
+    status, out, err = run(capsys, "sin(θ) * α", "θ=0.5", "α=2")
+    assert status == 0 and "d/dθ = 1.7552" in err and "d/dα = 0.4794" in err
+    assert "<B>θ</B>" in out
+
+
+@pytest.mark.parametrize(
+    "text,written,read",
+    [("ｘ*2", "ｘ", "x"), ("ｅｘｐ(x)", "ｅｘｐ", "exp"), ("ﬁ + x", "ﬁ", "fi"), ("ℌ*x", "ℌ", "H")],
+)
+def test_a_name_python_would_normalise_is_refused_never_read_as_another(
+    capsys, text, written, read
+):
+    status, out, err = run(capsys, text, "x=3", "fi=1", "H=1")
+    assert status == 2 and out == ""
+    assert err.startswith(f"chainrule draw: the name {written} (U+")
+    assert err.endswith(f"would be read as {read}: type {read} if you mean it\n")
+
+
+def test_an_input_name_python_would_normalise_is_refused(capsys):
+    status, _, err = run(capsys, "x*2", "ｘ=3")
+    assert status == 2
+    assert err == (
+        "chainrule draw: input name ｘ (U+FF58 FULLWIDTH LATIN SMALL LETTER X) would be read "
+        "as x in the expression: call it x\n"
+    )
+
+
+def test_a_look_alike_letter_is_named_by_its_code_point(capsys):
+    status, _, err = run(capsys, "х*2", "x=3")  # Cyrillic х in the expression, Latin x given
+    assert status == 2
+    assert "missing input value(s): х (U+0445 CYRILLIC SMALL LETTER HA)" in err
+    assert "input(s) not in the expression: x" in err

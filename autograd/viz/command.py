@@ -25,7 +25,7 @@ EPILOG = """examples:
 
   chainrule draw "-x**2" x=3                (in a terminal: writes graph.svg)
 
-allowed: numbers, names, + - * / **, unary minus, and the functions"""
+allowed: numbers, names (any letters: θ=0.5 works), + - * / **, unary minus, and the functions"""
 
 
 def epilog() -> str:

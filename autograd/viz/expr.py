@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
-import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 
 from ..primitives import PRIMITIVES
@@ -65,7 +65,6 @@ FUNCTIONS: Mapping[str, tuple[tuple[int, ...], Callable]] = _Functions()
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 # operators that chain left to right at one level of nesting: a + b - c, a * b / c
 _CHAINS = {ast.Add: "+", ast.Sub: "+", ast.Mult: "*", ast.Div: "*"}
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # what a refused construct is called in the error message
 _REFUSED = {
@@ -111,7 +110,21 @@ def parse(text: str) -> ast.Expression:
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the expression is too deeply nested") from None
     _check(tree)
+    _check_spelling(tree, text.strip())
     return tree
+
+
+def _check_spelling(tree: ast.Expression, source: str) -> None:
+    """Refuse a name Python's parser changed: it NFKC-normalises identifiers, so a fullwidth
+    ``ｘ`` (or ``ℌ``, ``ﬁ``) would silently be read as the input ``x`` (``H``, ``fi``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            written = ast.get_source_segment(source, node)
+            if written is not None and written != node.id:
+                raise ExpressionError(
+                    f"the name {written} ({_code_points(written)}) would be read as "
+                    f"{node.id}: type {node.id} if you mean it"
+                )
 
 
 def _check(tree: ast.Expression) -> None:
@@ -160,6 +173,20 @@ def _same_chain(node: ast.BinOp, left: ast.AST) -> bool:
     """Whether left continues node's chain of + and - (or * and /) at the same level."""
     chain = _CHAINS.get(type(node.op))
     return chain is not None and isinstance(left, ast.BinOp) and _CHAINS.get(type(left.op)) == chain
+
+
+def _code_points(name: str) -> str:
+    """``U+FF58 FULLWIDTH LATIN SMALL LETTER X`` for each non-ASCII character of name."""
+    return ", ".join(
+        f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}"
+        for c in name
+        if not c.isascii()
+    )
+
+
+def _shown(name: str) -> str:
+    """name, with its non-ASCII characters spelled out (a Cyrillic х looks like a Latin x)."""
+    return name if name.isascii() else f"{name} ({_code_points(name)})"
 
 
 def _check_name(name: str) -> None:
@@ -215,8 +242,14 @@ def parse_inputs(assignments: list[str]) -> dict[str, float]:
     for item in assignments:
         name, sep, number = item.partition("=")
         name = name.strip()
-        if not sep or not _NAME.match(name):
+        if not sep or not name.isidentifier():
             raise ExpressionError(f"inputs look like name=number, got {item!r}")
+        if unicodedata.normalize("NFKC", name) != name:  # Python would read it differently
+            normal = unicodedata.normalize("NFKC", name)
+            raise ExpressionError(
+                f"input name {name} ({_code_points(name)}) would be read as {normal} in the "
+                f"expression: call it {normal}"
+            )
         _check_name(name)
         if name in FUNCTIONS:
             raise ExpressionError(f"{name} is a function name, not an input")
@@ -241,9 +274,9 @@ def build(text: str, inputs: dict[str, float]) -> tuple[Value, dict[str, Value]]
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"missing input value(s): {', '.join(missing)}")
+            parts.append(f"missing input value(s): {', '.join(map(_shown, missing))}")
         if extra:
-            parts.append(f"input(s) not in the expression: {', '.join(extra)}")
+            parts.append(f"input(s) not in the expression: {', '.join(map(_shown, extra))}")
         raise ExpressionError("; ".join(parts))
     leaves = {n: Value(inputs[n], label=n) for n in used}
     return _evaluate(tree.body, leaves), leaves
