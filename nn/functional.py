@@ -142,7 +142,7 @@ def get_activation(name: str, layer: bool = False) -> Callable:
 # ---- losses (one sample: prediction and target) ----------------------------------------
 
 
-def _pairs(pred: Value | float | Sequence, target: Target) -> list[tuple[Value, object]]:
+def _pairs(pred: Value | float | Sequence, target: Target, loss: str) -> list[tuple[Value, object]]:
     """(prediction, target) per output; a single Value pairs with a single target."""
     if isinstance(pred, Value) or isinstance(pred, numbers.Real):
         if isinstance(target, (list, tuple)):
@@ -153,6 +153,8 @@ def _pairs(pred: Value | float | Sequence, target: Target) -> list[tuple[Value, 
     pred, target = list(pred), list(target) if isinstance(target, Iterable) else [target]
     if len(pred) != len(target):
         raise ValueError(f"{len(pred)} predictions but {len(target)} targets")
+    if not pred:
+        raise ValueError(f"{loss}: no predictions (empty lists): a loss needs at least one output")
     return [(_value(p), t) for p, t in zip(pred, target, strict=True)]
 
 
@@ -163,13 +165,13 @@ def _mean(terms: list[Value]) -> Value:
 
 def mse(pred: Value | Sequence[Value], target: Target, half: bool = False) -> Value:
     """Squared error (p - t)^2, averaged over outputs; ``half=True``: lecture's 1/2 (p - t)^2."""
-    loss = _mean([(p - t) ** 2 for p, t in _pairs(pred, target)])
+    loss = _mean([(p - t) ** 2 for p, t in _pairs(pred, target, "mse")])
     return 0.5 * loss if half else loss
 
 
 def mae(pred: Value | Sequence[Value], target: Target) -> Value:
     """Absolute error |p - t|, averaged over outputs."""
-    return _mean([abs(p - t) for p, t in _pairs(pred, target)])
+    return _mean([abs(p - t) for p, t in _pairs(pred, target, "mae")])
 
 
 def bce(prob: Value | Sequence[Value], target: Target, eps: float = 1e-12) -> Value:
@@ -179,7 +181,7 @@ def bce(prob: Value | Sequence[Value], target: Target, eps: float = 1e-12) -> Va
     saturated sigmoid does not take log(0); for raw scores use ``bce_with_logits``.
     """
     terms = []
-    for p, t in _pairs(prob, target):
+    for p, t in _pairs(prob, target, "bce"):
         p = eps + (1 - 2 * eps) * p
         terms.append(-(t * p.log() + (1 - t) * (1 - p).log()))
     return _mean(terms)
@@ -191,7 +193,7 @@ def bce_with_logits(logit: Value | Sequence[Value], target: Target) -> Value:
     -(t log s(z) + (1 - t) log(1 - s(z))) = softplus(z) - z t, with softplus(z) = log(1 + e^z)
     a primitive of its own: stable, and with the right slope sigmoid(z) - t also at z = 0.
     """
-    return _mean([z.softplus() - z * t for z, t in _pairs(logit, target)])
+    return _mean([z.softplus() - z * t for z, t in _pairs(logit, target, "bce_with_logits")])
 
 
 def cross_entropy(logits: Sequence[Value], target: int | Sequence) -> Value:
@@ -201,6 +203,13 @@ def cross_entropy(logits: Sequence[Value], target: int | Sequence) -> Value:
         if not 0 <= target < len(logp):
             raise ValueError(f"class {target} out of range for {len(logp)} classes")
         return -logp[target]
+    if isinstance(target, (Value, numbers.Number)) or not isinstance(target, Iterable):
+        raise TypeError(
+            "cross_entropy: the target must be a class index (an int, 0 to "
+            f"{len(logp) - 1}) or a list of {len(logp)} probabilities (one-hot), "
+            f"got {type(target).__name__}"
+            + (f" {target!r}" if isinstance(target, numbers.Number) else "")
+        )
     target = list(target)
     if len(target) != len(logp):
         raise ValueError(f"{len(logp)} logits but a target of length {len(target)}")
@@ -213,7 +222,7 @@ def cross_entropy(logits: Sequence[Value], target: int | Sequence) -> Value:
 
 def hinge(score: Value | Sequence[Value], target: Target) -> Value:
     """max(0, 1 - y s) for labels y in {-1, +1}: micrograd's demo loss, written as micrograd's."""
-    return _mean([(1 + -y * s).relu() for s, y in _pairs(score, target)])
+    return _mean([(1 + -y * s).relu() for s, y in _pairs(score, target, "hinge")])
 
 
 LOSSES: dict[str, Callable[..., Value]] = {

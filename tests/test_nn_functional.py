@@ -216,3 +216,23 @@ def test_abs_activation_works_in_an_mlp_and_traces():
     assert model([-3.0]).data == 6.0
     tape = trace(lambda x: model([x]), 1)
     assert tape(np.array([[-3.0], [2.0]])).tolist() == [6.0, 4.0]
+
+
+@pytest.mark.parametrize("name", ["mse", "mae", "bce", "bce_with_logits", "hinge"])
+def test_a_loss_of_empty_lists_is_a_clear_error(name):
+    with pytest.raises(ValueError, match=rf"^{name}: no predictions \(empty lists\)"):
+        F.LOSSES[name]([], [])
+
+
+@pytest.mark.parametrize(
+    "target,shown",
+    [(1.5, "float 1.5"), (True, "bool True"), (Value(1.0), "Value"), (None, "NoneType")],
+)
+def test_cross_entropy_target_that_is_neither_a_class_nor_a_list_is_a_clear_error(target, shown):
+    logits = [Value(1.0), Value(2.0), Value(0.5)]
+    with pytest.raises(TypeError) as info:
+        F.cross_entropy(logits, target)
+    assert str(info.value) == (
+        "cross_entropy: the target must be a class index (an int, 0 to 2) or a list of 3 "
+        f"probabilities (one-hot), got {shown}"
+    )
