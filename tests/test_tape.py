@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import zlib
 
@@ -416,3 +417,17 @@ def test_code_in_a_module_named_like_the_engine_cannot_read_traced_data():
     exec("def peek(x):\n    return x * x if x.data > 0 else x", namespace)
     with pytest.raises(TracingError, match="reads .data of a Value computed from its inputs"):
         trace(namespace["peek"], 1)
+
+
+@pytest.mark.parametrize(
+    "fn,op",
+    [
+        (lambda x: x * float("nan"), "mul"),
+        (lambda x: (x + 1.0).tanh() - math.nan, "sub"),
+        (lambda x: [x * 2.0, x ** float("nan")], "pow"),
+    ],
+)
+def test_a_nan_constant_is_refused_by_name_not_blamed_on_randomness(fn, op):
+    with pytest.raises(TracingError) as info:
+        trace(fn, 1)
+    assert str(info.value).startswith(f"fn uses a NaN constant (an operand of {op}), which")

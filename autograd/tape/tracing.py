@@ -54,6 +54,19 @@ def _signature(outputs: list[Value], placeholders: list[Value]) -> list[tuple]:
     ] + [tuple(index[o] for o in outputs)]
 
 
+def _refuse_nan_constants(outputs: list[Value]) -> None:
+    """A NaN constant makes every result it reaches NaN for every sample: surely a bug, and
+    (NaN != NaN) the two recordings would look like different graphs, a misleading error."""
+    for node in topological_order(outputs):
+        for operand in node.parents:
+            if type(operand) is Constant and operand.data != operand.data:
+                raise TracingError(
+                    f"fn uses a NaN constant (an operand of {node.op}), which would make every "
+                    "result it reaches NaN for every sample; remove it (the eager engine "
+                    "computes it as written)"
+                )
+
+
 def trace(
     fn: Callable[..., Value | Sequence[Value]],
     n_inputs: int,
@@ -75,6 +88,7 @@ def trace(
     if len(first) != n_inputs:
         raise ValueError(f"example has {len(first)} values for {n_inputs} inputs")
     outputs, placeholders = _record_graph(fn, first)
+    _refuse_nan_constants(outputs)
     again = _record_graph(fn, first)
     if _signature(outputs, placeholders) != _signature(*again):
         raise TracingError(
