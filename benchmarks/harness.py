@@ -257,9 +257,9 @@ def report(selected, results, facts, args, started, load_before, load_after, ela
         "| micrograd / chainrule | target (met?) |"
     )
     lines.append("|---|---|---|---|---|")
-    floor = results.get(("demo-numpy", "numpy"), [])
     for name in selected:
         w = WORKLOADS[name]
+        floor = results.get((w.floor_row, "numpy"), [])
         shown = w.params("chainrule", args.quick, args.demo_steps, data)
         title = w.title.format(**{k: v for k, v in shown.items() if k != "data"})
         column = w.engines[0] if w.engines[0] != "micrograd" else "chainrule"

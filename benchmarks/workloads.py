@@ -462,6 +462,150 @@ def work_demo_numpy(engine: Engine, p: dict) -> dict:
     }
 
 
+# ---- issue 17's wider networks: nn.fit(engine="tape") against the same network in numpy --------
+
+
+def _wide_problem(p: dict):
+    """(X, y, sizes) for a --problem: 2-64-64-1 on moons (hinge) or 16-64-64-10 (cross-entropy)."""
+    import numpy as np
+
+    if p["problem"] == "moons":
+        src = os.environ.get(SRC_ENV, REPO)  # the numpy worker loads no engine, so no path yet
+        if src not in sys.path:
+            sys.path.insert(0, src)
+        from nn.data import moons
+
+        X, y = moons(p["n"], noise=0.1, seed=0)
+        return X, 2.0 * y - 1.0, [2, 64, 64, 1]
+    rng = np.random.default_rng(0)  # 10 Gaussian classes in 16 dimensions
+    centres = rng.normal(size=(10, 16)) * 2
+    y = rng.integers(0, 10, p["n"])
+    return centres[y] + rng.normal(size=(p["n"], 16)), y, [16, 64, 64, 10]
+
+
+def _wide_init(sizes, seed=0):
+    """Uniform(-1, 1) weights W (out x in) and zero biases: the same for both engines."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return [
+        (rng.uniform(-1, 1, (m, n)) / np.sqrt(n), np.zeros(m))
+        for n, m in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
+
+
+def numpy_mlp(X, y, layers, steps: int, lr: float, loss: str):
+    """relu MLP trained with full-batch SGD, written by hand in numpy; returns the losses."""
+    import numpy as np
+
+    n = len(X)
+    T = np.eye(layers[-1][0].shape[0])[y] if loss == "cross_entropy" else None
+    losses = []
+    for _ in range(steps):
+        acts, zs = [X.T], []
+        for k, (W, b) in enumerate(layers):
+            z = W @ acts[-1] + b[:, None]
+            zs.append(z)
+            acts.append(np.maximum(z, 0.0) if k < len(layers) - 1 else z)
+        out = acts[-1]
+        if loss == "hinge":
+            margin = 1.0 - y * out[0]
+            losses.append(float(np.maximum(margin, 0).mean()))
+            dz = ((-y * (margin > 0)) / n)[None, :]
+        else:  # softmax cross-entropy
+            shifted = out - out.max(axis=0)
+            p_ = np.exp(shifted)
+            p_ /= p_.sum(axis=0)
+            losses.append(float(-np.log(p_[y, np.arange(n)]).mean()))
+            dz = (p_ - T.T) / n
+        for k in range(len(layers) - 1, -1, -1):
+            W, b = layers[k]
+            dW, db = dz @ acts[k].T, dz.sum(axis=1)
+            if k:
+                dz = (W.T @ dz) * (zs[k - 1] > 0)
+            W -= lr * dW
+            b -= lr * db
+    return losses
+
+
+def work_wide_numpy(engine: Engine, p: dict) -> dict:
+    X, y, sizes = _wide_problem(p)
+    numpy_mlp(X, y, _wide_init(sizes), 2, p["lr"], p["loss"])  # warm up
+    layers = _wide_init(sizes)
+    t0 = _clock()
+    losses = numpy_mlp(X, y, layers, p["steps"], p["lr"], p["loss"])
+    return {
+        "samples": [_clock() - t0],
+        "unit": "s",
+        "info": {"first_loss": losses[0], "final_loss": losses[-1], **_peak()},
+    }
+
+
+def work_wide_fit_tape(engine: Engine, p: dict) -> dict:
+    """The same network, data, initial weights, loss and SGD through nn.fit(engine="tape")."""
+    from nn import MLP, SGD, fit
+
+    X, y, sizes = _wide_problem(p)
+    model = MLP.from_weights(
+        [W.T.tolist() for W, _ in _wide_init(sizes)],
+        [b.tolist() for _, b in _wide_init(sizes)],
+        activation="relu",
+    )
+    t0 = _clock()
+    history = fit(
+        model,
+        X,
+        y,
+        loss=p["loss"],
+        optimizer=SGD(model, lr=p["lr"]),
+        epochs=p["steps"],
+        engine="tape",
+        progress=False,
+        shuffle=False,
+        accuracy=None,
+    )
+    elapsed = _clock() - t0
+    info = {"first_loss": history.step_loss[0], "final_loss": history.step_loss[-1], **_peak()}
+    return {"samples": [elapsed], "unit": "s", "info": info}
+
+
+def work_trace_digits(engine: Engine, p: dict) -> dict:
+    """Tracing cost alone: autograd.trace of an MLP 64-32-10's cross-entropy per sample."""
+    from nn import MLP
+    from nn.functional import cross_entropy
+
+    model = MLP(64, [32, 10], seed=0)
+    t0 = _clock()
+    engine.autograd.trace(
+        lambda *xs: cross_entropy(model(list(xs[:64])), list(xs[64:])),
+        74,
+        example=[0.5] * 64 + [1.0] + [0.0] * 9,
+    )
+    return {"samples": [_clock() - t0], "unit": "s", "info": {}}
+
+
+def work_tiny(engine: Engine, p: dict) -> dict:
+    """``(x*y + z).backward()`` on three leaves, again and again: the per-call cost."""
+    Value = engine.Value
+    x, y, z = Value(2.0), Value(3.0), Value(4.0)
+    samples = []
+    for _ in range(p["repeats"]):
+        t0 = _clock()
+        for _ in range(p["calls"]):
+            (x * y + z).backward()
+        samples.append((_clock() - t0) / p["calls"])
+    return {"samples": [min(samples)], "unit": "s", "info": {"calls": p["calls"]}}
+
+
+def _peak() -> dict:
+    """The process's peak resident memory so far, in MB (Linux: ru_maxrss is in KiB)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return {}
+    return {"peak_MB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
 # =============================================================================================
 # The workload table
 # =============================================================================================
@@ -521,6 +665,7 @@ class Workload:
     needs_data: bool = False  # gets the demo's moons as p["data"]
     fast_exit: bool = False  # the worker skips freeing its graph (a million nodes)
     micrograd_row: str | None = None  # compared with this workload's micrograd column
+    floor_row: str = "demo-numpy"  # the numpy workload a numpy_factor target compares with
     cut_micrograd: bool = False  # --demo-steps cuts micrograd's run (scaled back to 100 steps)
 
     def params(self, engine: str, quick: bool, demo_steps: int | None, data: dict) -> dict:
@@ -614,6 +759,41 @@ WORKLOADS = {
             needs_data=True,
             micrograd_row="demo",
         ),
+        Workload(
+            "tiny",
+            "9. tiny graph (x*y + z).backward(), per call",
+            work_tiny,
+            ENGINES,
+            full={"calls": 20_000, "repeats": 5},
+            quick={"calls": 2000, "repeats": 2},
+            target=Target(ratio=1),
+        ),
+        Workload(
+            "trace-digits",
+            "10. tracing an MLP 64-32-10's cross-entropy (autograd.trace)",
+            work_trace_digits,
+            ("tape",),
+            target=Target(seconds=1.0),
+        ),
+        *[
+            Workload(
+                f"{problem}-{kind}",
+                f"8. {title}, {{steps}} SGD steps, "
+                + ("nn.fit(engine='tape')" if kind == "tape" else "numpy by hand"),
+                work_wide_fit_tape if kind == "tape" else work_wide_numpy,
+                (kind,),
+                full={"problem": problem, "n": 1000, "steps": 100, "loss": loss, "lr": lr},
+                quick={"problem": problem, "n": 200, "steps": 10, "loss": loss, "lr": lr},
+                target=Target(numpy_factor=3) if kind == "tape" else None,
+                note="(reference)" if kind == "numpy" else "",
+                floor_row=f"{problem}-numpy",
+            )
+            for problem, title, loss, lr in (
+                ("moons", "2-64-64-1, 1000 moons, hinge", "hinge", 0.05),
+                ("classes", "16-64-64-10, 1000 samples, cross-entropy", "cross_entropy", 0.05),
+            )
+            for kind in ("tape", "numpy")
+        ],
         Workload(
             "demo-numpy",
             "7. whole demo, {steps} steps, numpy by hand (the floor)",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import workloads  # noqa: E402
 from workloads import WORKLOADS, Target  # noqa: E402
 
 
@@ -36,3 +37,16 @@ def test_every_workload_has_a_title_and_parameters_for_each_engine(name, quick):
         assert w.title.format(**p)  # every {field} of the title is a parameter
     if w.micrograd_row is not None:
         assert "micrograd" in WORKLOADS[w.micrograd_row].engines
+
+
+@pytest.mark.parametrize("problem", ["moons", "classes"])
+def test_the_tape_rows_and_their_numpy_floor_train_the_same_network(problem):
+    # the floor is only a floor if it computes what the tape computes: same losses, step by step
+    tape, numpy = (WORKLOADS[f"{problem}-{kind}"] for kind in ("tape", "numpy"))
+    p = {**tape.quick, "steps": 3}
+    engine = workloads.load_engine("tape")
+    taped = tape.worker(engine, p)["info"]
+    by_hand = numpy.worker(workloads.load_engine("numpy"), p)["info"]
+    assert taped["first_loss"] == pytest.approx(by_hand["first_loss"], rel=1e-9)
+    assert taped["final_loss"] == pytest.approx(by_hand["final_loss"], rel=1e-9)
+    assert tape.floor_row == numpy.name
