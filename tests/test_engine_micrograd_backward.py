@@ -129,3 +129,35 @@ def test_built_in_nodes_hold_no_closure():
     y = Value(1.0) * 2.0
     assert "_backward" not in Value.__slots__ and not hasattr(y, "__dict__")
     assert y._backward is not y._backward  # made when asked for, not stored
+
+
+def test_the_lectures_tanh_added_by_hand_backpropagates(monkeypatch):
+    # The lecture extends Value by hand, exactly so (Value(t, (self,), 'tanh') and a closure).
+    if "_children" not in Value.__init__.__code__.co_varnames:
+        pytest.skip("needs micrograd's constructor Value(data, _children, _op) (rel-values)")
+
+    def tanh(self):
+        x = self.data
+        t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
+        out = Value(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    monkeypatch.setattr(Value, "tanh", tanh)
+    v = lecture_neuron()
+    v["o"].backward()
+    assert v["o"].op == "tanh" and v["o"].data == pytest.approx(0.7071, abs=1e-4)
+    assert v["n"].grad == pytest.approx(0.5)
+    assert (v["x1"].grad, v["w1"].grad, v["x2"].grad, v["w2"].grad) == pytest.approx(
+        (-1.5, 1.0, 0.5, 0.0)
+    )
+    for node in topological_order(v["o"]):  # and node by node, by hand
+        node.grad = 0.0
+    v["o"].grad = 1.0
+    for node in reversed(topological_order(v["o"])):
+        node._backward()
+    assert (v["x1"].grad, v["w1"].grad) == pytest.approx((-1.5, 1.0))
