@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import primitives as P
-from .mode import state
+from .mode import hot, state
 
 if TYPE_CHECKING:
     from .primitives import Primitive
@@ -282,7 +282,7 @@ _new = object.__new__
 
 def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
     """Run prim's forward on the operands' data and record the result in the graph."""
-    if state.checks:  # no_grad, detect_anomaly or tracing is on: the general path
+    if hot.checks:  # some thread has no_grad, detect_anomaly or tracing on: the general path
         return _compute_in_mode(prim, a, b)
     try:
         data = prim.forward(a.data) if b is None else prim.forward(a.data, b.data)
