@@ -10,7 +10,8 @@ Every primitive has one or two operands, kept in two slots (``_a``, ``_b``) rath
 that saves a tuple per node (about 70 bytes, and half the objects the garbage collector has to
 track); ``parents`` builds the tuple when asked.
 
-Numbers mixed into an expression (the 2 in ``2 * x``) become ``Constant`` leaves.
+Numbers mixed into an expression (the 2 in ``2 * x``) become ``Constant`` leaves.  micrograd's
+``Value(data, _children, _op)`` records an op made by hand (a ``HandMadeOp``: a name, no rule).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -73,7 +75,9 @@ class Value:
     # Let `np.float64(2) * x` reach Value.__rmul__ instead of numpy building an object array.
     __array_ufunc__ = None
 
-    def __init__(self, data, label: str = "") -> None:
+    def __init__(self, data, _children=(), _op: str = "", label: str = "") -> None:
+        # micrograd's signature: Value(t, (self,), "tanh") makes an op node by hand.  Built-in
+        # ops never come here (see _compute), so the extra arguments cost them nothing.
         self.data = data if type(data) is float else as_float(data)
         self.grad = ZERO
         self._prim: Primitive | None = None
@@ -82,6 +86,8 @@ class Value:
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.label = label
+        if _children or _op:
+            _record_by_hand(self, _children, _op)
 
     # ---- reading the graph ----------------------------------------------------------------
 
@@ -328,6 +334,86 @@ def _compute_in_mode(prim: Primitive, a: Value, b: Value | None) -> Value:
     if not state.grad_enabled:
         out._prim = out._a = out._b = None
     return out
+
+
+def _record_by_hand(out: Value, children, op) -> None:
+    """micrograd's ``Value(data, _children, _op)``: record `out` as made by op from children.
+
+    The op is not in the primitive table, so its derivative is whatever the user's
+    ``out._backward`` says (micrograd's way); ``hand_made_op`` names it in the graph.
+    """
+    if isinstance(children, str):
+        raise TypeError(
+            f"Value's second argument is micrograd's _children (the Values it was computed "
+            f"from), got the str {children!r}; pass a label as label={children!r}"
+        )
+    try:
+        children = tuple(children)
+    except TypeError:
+        raise TypeError(
+            f"_children must be a tuple of Values, got {type(children).__name__}"
+        ) from None
+    for i, child in enumerate(children):
+        if not isinstance(child, Value):
+            raise TypeError(f"_children[{i}] must be a Value, got {type(child).__name__}")
+    if not isinstance(op, str):
+        raise TypeError(f"_op must be a str, got {type(op).__name__}")
+    if not children:
+        raise ValueError(f"_op {op!r} needs _children: a Value made from nothing is a leaf")
+    if len(children) > 2:
+        raise ValueError(
+            f"{op!r} made by hand with {len(children)} children: a Value records one "
+            "or two (every primitive has one or two operands); build it from two-operand steps"
+        )
+    if state.tracing:
+        raise TracingError(
+            f"Value(data, _children, {op!r}) while tracing: the tape replays only the "
+            "primitive table's ops; declare the op as a Primitive or use the eager engine"
+        )
+    prim = hand_made_op(op, len(children))
+    if state.anomaly and not math.isfinite(out.data):
+        raise FloatingPointError(
+            f"detect_anomaly: {describe_call(prim, children)} produced {out.data} in forward"
+        )
+    if state.grad_enabled:  # under no_grad it stays a leaf, as an op's result does
+        out._prim = prim
+        out._a = children[0]
+        out._b = children[1] if len(children) == 2 else None
+
+
+@dataclass(frozen=True, eq=False)
+class HandMadeOp(P.Primitive):
+    """An op made by hand, micrograd's way (``Value(t, (x,), "tanh")``): a name, and no rule of
+    its own (the node's ``_backward`` says how gradients flow)."""
+
+    n_operands: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arity", self.n_operands)
+
+
+_HAND_MADE: dict[tuple[str, int], HandMadeOp] = {}  # one entry per (name, arity); a cache
+
+
+def hand_made_op(name: str, arity: int) -> HandMadeOp:
+    """The entry that names an op made by hand in the graph (one per name and arity)."""
+    prim = _HAND_MADE.get((name, arity))
+    if prim is None:
+        what = repr(name) if name else "an op"
+
+        def forward(*inputs):
+            raise TypeError(f"{what} was made by hand: there is no forward to run again")
+
+        def vjp(g, out, *inputs):
+            raise ValueError(
+                f"{what} was made by hand with Value(data, _children, _op) and has no "
+                "derivative rule: set out._backward, as micrograd does"
+            )
+
+        prim = _HAND_MADE.setdefault(
+            (name, arity), HandMadeOp(name, name, forward, vjp, n_operands=arity)
+        )
+    return prim
 
 
 def _constant(x) -> Constant | None:

@@ -7,10 +7,12 @@ on the same code as an extra oracle.
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
 
+import autograd
 from autograd import Value
 
 
@@ -178,3 +180,89 @@ def test_in_place_operators_build_new_values():
     assert y.data == 4.0
     y.backward()
     assert x.grad == pytest.approx(2 * 2.0 * 3 / 2)
+
+
+# --------------------------------------------------------------------------------------------
+# Extending Value the lecture's way: Value(data, _children, _op)
+# --------------------------------------------------------------------------------------------
+
+
+def lecture_tanh(self):
+    """The lecture's tanh, written as students write it (the _backward part is not shown)."""
+    x = self.data
+    t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
+    out = Value(t, (self,), "tanh")
+    return out
+
+
+def test_a_value_made_by_hand_records_its_children_and_op():
+    x1, w1, b = Value(2.0, label="x1"), Value(-3.0, label="w1"), Value(6.88, label="b")
+    n = x1 * w1 + b
+    o = lecture_tanh(n)
+    assert o.parents == (n,) and o.op == "tanh" and not o.is_leaf
+    assert o._prev == {n} and o._op == "tanh"
+    assert o.data == pytest.approx(math.tanh(0.88))
+    product = Value(x1.data * w1.data, (x1, w1), "*")  # micrograd's __mul__, by hand
+    assert product.parents == (x1, w1) and product._op == "*"
+    assert autograd.topological_order(o)[-1] is o
+
+
+def test_micrograds_constructor_takes_children_op_and_label_by_keyword():
+    a, b = Value(1.0), Value(2.0)
+    c = Value(3.0, _children=(a, b), _op="+", label="c")
+    assert c.parents == (a, b) and c.op == "+" and c.label == "c"
+    assert Value(1.0, label="x").parents == () and Value(1.0, (), "").is_leaf
+
+
+def test_a_picture_shows_the_op_made_by_hand():
+    pytest.importorskip("graphviz")
+    n = Value(0.5, label="n")
+    source = autograd.draw(lecture_tanh(n)).source
+    assert "tanh" in source
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda x: Value(1.0, "x"), TypeError, "pass a label as label='x'"),
+        (lambda x: Value(1.0, (2.0,), "*"), TypeError, r"_children\[0\] must be a Value"),
+        (lambda x: Value(1.0, 7, "*"), TypeError, "_children must be a tuple of Values"),
+        (lambda x: Value(1.0, (x,), 3), TypeError, "_op must be a str"),
+        (lambda x: Value(1.0, (), "exp"), ValueError, "needs _children"),
+        (lambda x: Value(3.0, (x, x, x), "sum3"), ValueError, "one or two"),
+    ],
+)
+def test_bad_micrograd_constructor_arguments_are_named(make, error, message):
+    with pytest.raises(error, match=message):
+        make(Value(1.0))
+
+
+def test_a_value_made_by_hand_under_no_grad_is_a_leaf():
+    x = Value(0.5)
+    with autograd.no_grad():
+        o = lecture_tanh(x)
+    assert o.is_leaf and o.parents == () and o.op == ""
+
+
+def test_a_value_made_by_hand_under_detect_anomaly_is_checked():
+    x = Value(1.0, label="x")
+    with pytest.raises(FloatingPointError, match=r"mystery\(x=1.0\)"), autograd.detect_anomaly():
+        Value(math.nan, (x,), "mystery")
+
+
+def test_a_value_made_by_hand_while_tracing_is_refused():
+    w = Value(0.5)
+
+    def fn(x):
+        return x * Value(w.data * 2, (w,), "double")
+
+    with pytest.raises(autograd.TracingError, match="declare the op as a Primitive"):
+        autograd.trace(fn, 1)
+
+
+def test_backward_through_an_op_made_by_hand_without_a_rule_says_so():
+    x = Value(0.5)
+    o = lecture_tanh(x)
+    with pytest.raises(ValueError, match="made by hand.*set out._backward"):
+        o.backward()
+    assert x.grad == 0.0 and o.grad == 0.0  # nothing half-changed
