@@ -300,7 +300,8 @@ LEAKY_RELU = Primitive(
     "LeakyReLU",
     lambda a, alpha: alpha * a if a <= 0 else a,
     lambda g, out, a, alpha: (g * (alpha + (1 - alpha) * positive(a)), 0.0),
-    array_forward=lambda a, alpha: np.where(a > 0, a, alpha * a),
+    # alpha * min(a, 0), not alpha * a: where a > 0 is chosen, alpha * a must not overflow
+    array_forward=lambda a, alpha: np.where(a > 0, a, alpha * np.minimum(a, 0.0)),
     kinks=(0.0,),
     doc="x for x > 0, alpha * x otherwise (alpha: a number, not differentiated).",
 )

@@ -294,6 +294,8 @@ def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
         data = prim.forward(a.data) if b is None else prim.forward(a.data, b.data)
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _forward_error(prim, (a,) if b is None else (a, b), exc) from None
+    if not _isfinite(data):  # an infinite result of finite operands is an OverflowError
+        _check_overflow(prim, a, b, data)
     out = _new(Value)
     out.data = data
     out.grad = ZERO
@@ -302,6 +304,19 @@ def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
     out._a = a
     out._b = b
     return out
+
+
+_isfinite = math.isfinite  # a global, not math.isfinite: one lookup fewer per op
+
+
+def _check_overflow(prim: Primitive, a: Value, b: Value | None, data) -> None:
+    """One rule for every primitive: a result that is not finite although the operands are
+    raises, naming the op and operands (as exp(1000) always did); inf or NaN operands pass
+    their inf or NaN on (detect_anomaly reports them)."""
+    operands = (a,) if b is None else (a, b)
+    if all(_isfinite(_slot_data(v)) for v in operands):
+        exc = OverflowError() if data == data else ValueError("the result is not a number")
+        raise _forward_error(prim, operands, exc)
 
 
 def _compute_in_mode(prim: Primitive, a: Value, b: Value | None) -> Value:
@@ -313,6 +328,8 @@ def _compute_in_mode(prim: Primitive, a: Value, b: Value | None) -> Value:
         data = prim.forward(x) if b is None else prim.forward(x, y)
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _forward_error(prim, (a,) if b is None else (a, b), exc) from None
+    if not _isfinite(data):
+        _check_overflow(prim, a, b, data)
     traced = state.tracing and (type(a) is TracedValue or type(b) is TracedValue)
     if traced:
         out = _new(TracedValue)

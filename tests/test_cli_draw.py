@@ -132,6 +132,20 @@ def test_domain_errors_are_reported(capsys):
     assert status == 2
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x * 1e999", "the number 1e999 is too large for a float"),
+        ("x - 1e999", "the number 1e999 is too large for a float"),
+        ("x * 1" + "0" * 400, "the number 10000000000000000... is too large for a float"),
+        ("x * 1e308 * 10", "mul(1e+308, 10.0): the result overflows a float"),
+    ],
+)
+def test_literals_and_results_must_be_finite_as_inputs_must(capsys, text, message):
+    status, out, err = run(capsys, text, "x=1")
+    assert status == 2 and message in err and out == ""
+
+
 def test_python_dash_m_autograd_draw_runs():
     done = subprocess.run(
         [sys.executable, "-m", "nn", "draw", "a*b", "a=2", "b=3"],

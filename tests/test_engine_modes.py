@@ -104,10 +104,19 @@ def anomaly_message(fn) -> str:
 
 
 def test_infinity_in_forward_names_op_operands_and_labels():
-    a, b = Value(1e200, label="big_a"), Value(1e200, label="big_b")
+    a, b = Value(math.inf, label="top"), Value(1e200, label="big_b")
     message = anomaly_message(lambda: a * b)
-    for part in ("mul", "big_a", "big_b", "1e+200", "inf"):
+    for part in ("mul", "top", "big_b", "1e+200", "inf"):
         assert part in message, (part, message)
+
+
+def test_overflow_is_the_same_overflow_error_under_detect_anomaly():
+    a, b = Value(1e200, label="big_a"), Value(1e200, label="big_b")
+    with pytest.raises(OverflowError, match=r"mul\(big_a=1e\+200, big_b=1e\+200\)"):
+        a * b
+    with pytest.raises(OverflowError, match=r"mul\(big_a=1e\+200, big_b=1e\+200\)"):
+        with autograd.detect_anomaly():
+            a * b
 
 
 def test_nan_in_forward_is_reported():
@@ -134,8 +143,8 @@ def test_nan_in_backward_is_reported():
 
 
 def test_nothing_raises_outside_detect_anomaly():
-    a, b = Value(1e200), Value(1e200)
-    product = a * b
+    a, b = Value(math.inf), Value(1e200)
+    product = a * b  # an infinite operand passes its infinity on
     assert math.isinf(product.data)
     x = Value(1e-300)
     out = (x * 1e200) * 1e200
@@ -145,8 +154,8 @@ def test_nothing_raises_outside_detect_anomaly():
 
 def test_detect_anomaly_restores_the_previous_setting():
     with pytest.raises(FloatingPointError), autograd.detect_anomaly():
-        Value(1e200) * 1e200
-    assert math.isinf((Value(1e200) * 1e200).data)
+        Value(math.inf) * 0.0
+    assert math.isnan((Value(math.inf) * 0.0).data)
 
 
 def test_anomaly_in_backward_leaves_every_grad_as_it_was():

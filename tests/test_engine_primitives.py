@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import re
 
 import numpy as np
 import pytest
@@ -293,3 +294,60 @@ def test_derivative_at_a_kink_follows_pytorch_convention(make, expected):
     x = Value(0.0)
     make(x).backward()
     assert x.grad == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Overflow: one rule for every primitive, eager and taped
+# --------------------------------------------------------------------------------------------
+
+EXTREMES = (-1e308, -1e200, -3.0, -0.5, 0.0, 1e-300, 0.5, 3.0, 1e200, 1e308)
+
+
+def float_forward_overflows(prim, point) -> bool | None:
+    """True if the float forward overflows on these finite operands (an infinite or NaN result,
+    or Python's own OverflowError), False if its result is finite, None for a domain error."""
+    try:
+        result = prim.forward(*point)
+    except OverflowError:
+        return True
+    except (ValueError, ZeroDivisionError):
+        return None
+    return not math.isfinite(result)
+
+
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_overflow_from_finite_operands_raises_an_overflow_error_naming_op_and_operands(name):
+    prim = PRIMITIVES[name]
+    for point in itertools.product(EXTREMES, repeat=prim.arity):
+        overflows = float_forward_overflows(prim, point)
+        if overflows is None:
+            continue
+        operands = [Value(x) for x in point]
+        if overflows:
+            call = f"{name}({', '.join(map(repr, point))}): the result overflows a float"
+            with pytest.raises(OverflowError, match=re.escape(call)):
+                apply(prim, *operands)
+        else:
+            assert apply(prim, *operands).data == prim.forward(*point), point
+
+
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_a_traced_primitive_overflows_exactly_where_the_eager_one_does(name):
+    prim = PRIMITIVES[name]
+    tape = autograd.trace(lambda *xs: apply(prim, *xs), prim.arity, example=valid_points(name)[0])
+    for point in itertools.product(EXTREMES, repeat=prim.arity):
+        overflows = float_forward_overflows(prim, point)
+        if overflows is None:
+            continue
+        if overflows:
+            with pytest.raises(OverflowError, match="over the batch: the result overflows a float"):
+                tape(np.array([point]))
+        else:
+            got = tape(np.array([point]))[0]
+            assert got == pytest.approx(prim.forward(*point), rel=1e-12), point
+
+
+def test_infinite_operands_pass_their_infinity_on_without_an_error():
+    assert (Value(math.inf) * 2).data == math.inf
+    assert math.isnan((Value(math.inf) - math.inf).data)
+    assert Value(-math.inf).exp().data == 0.0

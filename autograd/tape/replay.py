@@ -13,7 +13,7 @@ import numpy as np
 
 from ..backward import topological_order
 from ..value import Constant, TracedValue, TracingError, Value
-from .groups import Group
+from .groups import Group, OpGroup
 from .schedule import compile_graph
 
 
@@ -69,7 +69,7 @@ class Tape:
                 try:
                     group.forward(V)
                 except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
-                    raise _replay_error(group, "forward", exc) from None
+                    raise _replay_error(group, "forward", exc, V) from None
         self._last = (V, G, scratch)
         out = V[self._output_rows].T.copy()
         return out[:, 0] if self.n_outputs == 1 else out
@@ -138,5 +138,24 @@ class Tape:
         return self._buffers[batch]
 
 
-def _replay_error(group: Group, phase: str, exc: Exception) -> Exception:
+def _replay_error(group: Group, phase: str, exc: Exception, V=None) -> Exception:
+    if isinstance(exc, FloatingPointError) and "overflow" in str(exc):  # as eager: OverflowError
+        where = _first_overflow(group, V) if V is not None and isinstance(group, OpGroup) else ""
+        return OverflowError(
+            f"{phase} of the traced graph: {group.name} over the batch: the result overflows a "
+            f"float{where}"
+        )
     return type(exc)(f"{phase} of the traced graph: {group.name} over the batch failed: {exc}")
+
+
+def _first_overflow(group: OpGroup, V: np.ndarray) -> str:
+    """` at sample 3: mul(1e+200, 1e+200)`: the first member and sample that overflowed."""
+    operands = [V[rows] for rows in group.operands]
+    with np.errstate(all="ignore"):
+        out = group.prim.apply_arrays(*operands)
+    bad = ~np.isfinite(out) & np.logical_and.reduce([np.isfinite(o) for o in operands])
+    if not bad.any():
+        return ""
+    member, sample = np.argwhere(bad)[0]
+    numbers = ", ".join(repr(float(o[member, sample])) for o in operands)
+    return f" at sample {sample}: {group.prim.name}({numbers})"

@@ -104,13 +104,14 @@ def parse(text: str) -> ast.Expression:
     if not text.strip():
         raise ExpressionError("the expression is empty")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        text = text.strip()
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"not a valid expression: {exc.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the expression is too deeply nested") from None
-    _check(tree)
-    _check_spelling(tree, text.strip())
+    _check(tree, text)
+    _check_spelling(tree, text)
     return tree
 
 
@@ -127,7 +128,7 @@ def _check_spelling(tree: ast.Expression, source: str) -> None:
                 )
 
 
-def _check(tree: ast.Expression) -> None:
+def _check(tree: ast.Expression, text: str) -> None:
     """Walk the tree with an explicit stack (depth and size bounded) and refuse what isn't allowed.
 
     Each call, unary sign and operand adds a level of nesting, except the left operand of a
@@ -146,6 +147,12 @@ def _check(tree: ast.Expression) -> None:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise ExpressionError(f"only numbers are allowed as literals, not {node.value!r}")
+            if not _finite_float(node.value):  # 1e999 reads as inf: refused, as x=inf is
+                literal = ast.get_source_segment(text, node) or ""
+                literal = literal if len(literal) <= 20 else literal[:17] + "..."
+                raise ExpressionError(
+                    f"the number {literal} is too large for a float; numbers must be finite"
+                )
         elif isinstance(node, ast.Name):
             _check_name(node.id)
             if node.id in FUNCTIONS:
@@ -213,6 +220,14 @@ def _check_call(node: ast.Call) -> list[ast.AST]:
         if not _is_number(arg):
             raise ExpressionError(f"{name}'s {parameter} must be a number, as in {name}(x, 0.1)")
     return list(node.args)
+
+
+def _finite_float(number: int | float) -> bool:
+    """Whether the literal is a finite float (an int too large for one is not)."""
+    try:
+        return math.isfinite(float(number))
+    except OverflowError:
+        return False
 
 
 def _is_number(node: ast.AST) -> bool:
