@@ -42,11 +42,17 @@ class _Modes(threading.local):
     grad_enabled: bool = True  # record parents on new Values
     anomaly: bool = False  # raise on the first NaN or infinity in forward or backward
     tracing: bool = False  # autograd.trace is recording: data-dependent control flow is an error
+    # The three above as one tuple, read once per op in a mode: under no_grad a wide graph's
+    # forward took 23.3k instructions per leaf with three thread-local reads, 19.5k with this
+    # one (main, with plain process-wide attributes: 19.9k; callgrind, PYTHONHASHSEED=0).
+    now: tuple[bool, bool, bool] = (True, False, False)
     counted: bool = False  # this thread is counted in _counted_threads
 
     def __setattr__(self, name: str, value: bool) -> None:
         super().__setattr__(name, value)
-        off = not self.grad_enabled or self.anomaly or self.tracing
+        now = (self.grad_enabled, self.anomaly, self.tracing)
+        super().__setattr__("now", now)
+        off = now != (True, False, False)
         if off != self.counted:
             global _counted_threads
             with _lock:

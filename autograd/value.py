@@ -276,7 +276,7 @@ class CheckedValue(Value):
 
 def _compared(x) -> float | None:
     """The number to compare with (None for something that is not a real number)."""
-    if state.tracing:
+    if hot.checks and state.tracing:  # the thread-local read only when some mode is on
         raise TracingError(
             "comparing Values while tracing: the graph would depend on the data; "
             "use the eager engine for fn"
@@ -329,6 +329,7 @@ def _check_overflow(prim: Primitive, a: Value, b: Value | None, data) -> None:
 def _compute_in_mode(prim: Primitive, a: Value, b: Value | None) -> Value:
     """_compute while a mode is on.  tracing: what depends on a traced Value is traced;
     detect_anomaly: refuse a NaN or infinity; no_grad: forget how the result was made."""
+    grad_enabled, anomaly, tracing = state.now  # this thread's switches, read once
     x = _slot_data(a)  # the slot itself: a TracedValue's .data is guarded against user code
     y = None if b is None else _slot_data(b)
     try:
@@ -337,10 +338,14 @@ def _compute_in_mode(prim: Primitive, a: Value, b: Value | None) -> Value:
         raise _forward_error(prim, (a,) if b is None else (a, b), exc) from None
     if not _isfinite(data):
         _check_overflow(prim, a, b, data)
-    traced = state.tracing and (type(a) is TracedValue or type(b) is TracedValue)
-    if traced:
+        if anomaly:
+            raise FloatingPointError(
+                f"detect_anomaly: {describe_call(prim, (a,) if b is None else (a, b))} "
+                f"produced {data} in forward"
+            )
+    if tracing and (type(a) is TracedValue or type(b) is TracedValue):
         out = _new(TracedValue)
-    elif state.anomaly:
+    elif anomaly:
         out = _new(CheckedValue)
         out._read = (data, x, y)
     else:
@@ -348,14 +353,11 @@ def _compute_in_mode(prim: Primitive, a: Value, b: Value | None) -> Value:
     out.data = data
     out.grad = ZERO
     out.label = ""
-    out._prim = prim
-    out._a = a
-    out._b = b
-    if state.anomaly and not math.isfinite(data):
-        raise FloatingPointError(
-            f"detect_anomaly: {describe_call(prim, out.parents)} produced {data} in forward"
-        )
-    if not state.grad_enabled:
+    if grad_enabled:
+        out._prim = prim
+        out._a = a
+        out._b = b
+    else:
         out._prim = out._a = out._b = None
     return out
 
