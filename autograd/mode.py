@@ -31,6 +31,10 @@ class _Hot:
 # Why two objects: reading an attribute of a threading.local costs ~30 ns more than a plain
 # object's (45 vs 15 ns in a timeit loop, Python 3.11), about 11% of `x*y` (270 ns).  So ops read
 # the shared plain flag and only go to the thread-local switches when some thread set one.
+# Against the old process-wide switches (callgrind instructions, PYTHONHASHSEED=0, with the
+# overflow check of value.py included): micrograd's demo step 615M -> 612M, wide graph 24.8k ->
+# 24.9k per leaf, deep chain 8.50k -> 8.44k per two ops; timeit of x*y, medians of 21
+# alternating rounds: 272 -> 245 ns.
 hot = _Hot()
 _lock = threading.Lock()  # guards _counted_threads and hot.checks
 _counted_threads = 0  # threads with a switch off its default

@@ -313,7 +313,10 @@ def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
     return out
 
 
-_isfinite = math.isfinite  # a global, not math.isfinite: one lookup fewer per op
+# A global, not math.isfinite: one lookup fewer per op.  The overflow check and the per-thread
+# modes together cost +0.6% instructions on a wide graph's forward (16.06k -> 16.15k per leaf,
+# callgrind), -0.6% on a step of micrograd's demo (the modes' flag is cheaper to read).
+_isfinite = math.isfinite
 
 
 def _check_overflow(prim: Primitive, a: Value, b: Value | None, data) -> None:
