@@ -235,3 +235,11 @@ def test_lecture_html_without_dot_skips_the_page_with_a_note(tmp_path, capsys, m
         "chainrule lecture: explore.html skipped: its graph is drawn by Graphviz's `dot` too"
     )
     assert not (tmp_path / "explore.html").exists()
+
+
+def test_svg_whose_titles_were_not_rewritten_still_maps_every_node(monkeypatch):
+    """Another Graphviz's output may not match the clean-up patterns; the ids are still read."""
+    monkeypatch.setattr(explorer, "_TITLED", re.compile("(?!)"))  # matches nothing
+    page = autograd.explore(neuron())
+    assert "<title>v0</title>" in page.svg
+    assert len(page.data["nodes"]) == len(topological_order(neuron()))

@@ -416,6 +416,8 @@ def test_page_works_inside_a_real_jupyterlab_output(page, tmp_path):
                 f"JupyterLab did not start: {server.stdout.read1().decode(errors='replace')}"
             )
         page.goto(f"http://127.0.0.1:{port}/lab/tree/explore.ipynb?token={token}")
+        # run the cell only once its kernel is up (a Shift+Enter before that can be lost)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=180_000)
         page.click(".jp-Notebook .jp-Cell .cm-content", timeout=120_000)
         page.keyboard.press("Shift+Enter")
         output = ".jp-OutputArea .cr-explore"

@@ -54,7 +54,7 @@ _GRAPH_TITLE = re.compile(r"<title>chainrule</title>\n")  # would be the whole g
 # the MLP(2, [16, 16, 1]) page's 39,000 DOM nodes (its load: 1.8 -> 1.5 s of browser work,
 # medians of 6 on the busy 2-core machine)
 _BETWEEN_TAGS = re.compile(r">\n+<")
-_NODE_ID = re.compile(r'data-id="(v\d+)(op)?"')
+_NODE_ID = re.compile(r'(?:data-id="|<title>)(v\d+)(op)?(?:"|</title>)')  # either form
 
 
 class Page:
@@ -134,7 +134,7 @@ def explore(
 
     The gradients are computed for the page (``root``'s graph keeps its ``.grad`` as it was).
     ``model``/``params`` name the parameters as ``draw`` does; ``network`` is an extra picture
-    shown beside the graph (anything with an ``svg()`` method, such as ``nn.draw_network``'s
+    shown under the graph (anything with an ``svg()`` method, such as ``nn.draw_network``'s
     drawing, or SVG text).  Past ``max_nodes`` boxes each nn neuron is drawn as one node.
     """
     if not isinstance(root, Value):
