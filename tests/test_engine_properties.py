@@ -87,24 +87,27 @@ OPS = {
         1, lambda u: u.softplus(), lambda u: sympy.log(1 + sympy.exp(u)), torch=_torch_softplus
     ),
     # kinks: only away from them
-    "abs": Op(1, abs, lambda u: sympy.Piecewise((u, u > 0), (-u, True)), safe=_away_from_zero),
+    # (Abs, Max and Heaviside rather than Piecewise: sympy folds x/relu(x) into a Piecewise whose
+    # other branch is zoo, and then cannot evaluate its conditions, "Invalid comparison of
+    # non-real zoo"; hypothesis found relu, div, abs at x = 1)
+    "abs": Op(1, abs, lambda u: sympy.Abs(u), safe=_away_from_zero),
     "relu": Op(
         1,
         lambda u: u.relu(),
-        lambda u: sympy.Piecewise((u, u > 0), (0, True)),
+        lambda u: sympy.Max(u, 0),
         safe=_away_from_zero,
     ),
     "leaky_relu": Op(
         1,
         lambda u: u.leaky_relu(0.1),
-        lambda u: sympy.Piecewise((u, u > 0), (sympy.Rational(1, 10) * u, True)),
+        lambda u: sympy.Max(u, sympy.Rational(1, 10) * u),
         torch=_torch_leaky_relu,
         safe=_away_from_zero,
     ),
     "step_gate": Op(
         2,
         lambda u, v: u.step() * v,
-        lambda u, v: sympy.Piecewise((1, u >= 0), (0, True)) * v,
+        lambda u, v: sympy.Heaviside(u, 1) * v,
         torch=lambda u, v: (u >= 0).double() * v,
         safe=_away_from_zero,
     ),
