@@ -200,7 +200,9 @@ class Neuron(Module):
 
     def net(self, x: Sequence) -> Value:
         """The weighted sum z = sum_i w_i x_i + b for one input vector (before the activation)."""
-        x = _inputs(x, len(self.w))
+        return self._weighted_sum(_inputs(x, len(self.w)))
+
+    def _weighted_sum(self, x: Sequence[Value]) -> Value:
         if self.b is not None:
             return sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
         products = [wi * xi for wi, xi in zip(self.w, x, strict=True)]
@@ -212,8 +214,15 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence) -> Value:
         """The neuron's output for one input vector (numbers or Values), labelled with its name."""
-        # labelled with the neuron's name: a drawing can cluster or collapse this neuron
-        return self.label_output(self._act(self.net(x)))
+        return self._output(_inputs(x, len(self.w)))
+
+    def _output(self, x: Sequence[Value]) -> Value:
+        # x already checked: a Layer checks its input once for all its neurons (checking it per
+        # neuron, plus a method call per step, made micrograd's demo step 65 -> 72-80 ms)
+        out = self._act(self._weighted_sum(x))
+        if self._output_label:  # a drawing can cluster or collapse this neuron by its name
+            out.label = self._output_label
+        return out
 
     def extra_repr(self) -> str:
         return f"{self.nin}, {self._act_name}" + ("" if self.b is not None else ", bias=False")
@@ -316,7 +325,7 @@ class Layer(Module):
     def __call__(self, x: Sequence) -> Value | list[Value]:
         """Every unit's output for one input vector: a list, or one Value when nout == 1."""
         x = _inputs(x, self.nin)
-        out = [n(x) for n in self.neurons]
+        out = [n._output(x) for n in self.neurons]
         if self._layer_act is not None:
             out = self._layer_act(out)
         return out[0] if len(out) == 1 else out
