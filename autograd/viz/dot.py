@@ -22,7 +22,7 @@ graph gives the same text byte for byte.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import graphviz
@@ -280,6 +280,20 @@ def _gradients(roots: list[Value], order: list[Value], grads) -> dict[Value, flo
     return {v: float_of(g) for v, g in found.items() if g is not None}
 
 
+def node_kind(v: Value, roots: Collection[Value], s: collapsing.Structure) -> str:
+    """What v's box is drawn as (a legend kind): neuron, output, constant, parameter, input or
+    intermediate.  The explorer page uses the same kinds."""
+    if v in s.collapsed:
+        return style.NEURON
+    if v in roots:
+        return style.OUTPUT
+    if isinstance(v, Constant):
+        return style.CONSTANT
+    if v.is_leaf:
+        return style.PARAMETER if v in s.params else style.INPUT
+    return style.INTERMEDIATE
+
+
 class _Builder:
     """Turns the analysed graph into DOT statements (one instance per draw call)."""
 
@@ -297,15 +311,7 @@ class _Builder:
     # ---- one value box ------------------------------------------------------------------------
 
     def kind(self, v: Value) -> str:
-        if v in self.s.collapsed:
-            return style.NEURON
-        if v in self.root_set:
-            return style.OUTPUT
-        if isinstance(v, Constant):
-            return style.CONSTANT
-        if v.is_leaf:
-            return style.PARAMETER if v in self.s.params else style.INPUT
-        return style.INTERMEDIATE
+        return node_kind(v, self.root_set, self.s)
 
     def shown_label(self, v: Value, cluster: str | None) -> str:
         """The model's name for the node (``shown``), else its label relative to the neuron

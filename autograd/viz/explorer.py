@@ -28,9 +28,9 @@ from pathlib import Path
 
 from ..backward import topological_order
 from ..files import write_atomically
-from ..value import Constant, Value
+from ..value import Value
 from . import chain, collapse, style
-from .dot import GraphTooLargeError, draw
+from .dot import GraphTooLargeError, draw, node_kind
 from .steps import backward_steps
 
 MAX_NODES = 4000  # boxes drawn in full: MLP(2, [16, 16, 1]) on one sample has about 1,700
@@ -256,15 +256,7 @@ class _Steps:
         return _formula(v, [self._describe(p, depth - 1) for p in v.parents])
 
     def kind(self, v: Value) -> str:
-        if v in self.s.collapsed:
-            return style.NEURON
-        if v is self.root:
-            return style.OUTPUT
-        if isinstance(v, Constant):
-            return style.CONSTANT
-        if v.is_leaf:
-            return style.PARAMETER if v in self.s.params else style.INPUT
-        return style.INTERMEDIATE
+        return node_kind(v, (self.root,), self.s)
 
     def op_text(self, v: Value) -> str:
         if v.is_leaf:
