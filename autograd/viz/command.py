@@ -122,12 +122,9 @@ def run(args: argparse.Namespace) -> int:
     from . import expr
 
     try:
-        inputs = expr.parse_inputs(args.inputs)
-        result, leaves = expr.build(args.expression, inputs)
+        result, leaves = expr.from_command_line(args.expression, args.inputs)
     except expr.ExpressionError as exc:
         return _fail(str(exc), 2)
-    except (ValueError, ZeroDivisionError, OverflowError) as exc:  # the engine's domain errors
-        return _fail(f"cannot evaluate: {exc}", 2)
     try:
         result.backward()
     except (ValueError, ZeroDivisionError, OverflowError) as exc:

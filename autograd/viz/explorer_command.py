@@ -55,12 +55,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() not in SUFFIXES:
         return _fail(f"the page is HTML: name it with .html, got {str(args.output)!r}", 2)
     try:
-        inputs = expr.parse_inputs(args.inputs)
-        result, _ = expr.build(args.expression, inputs)
+        result, _ = expr.from_command_line(args.expression, args.inputs)
     except expr.ExpressionError as exc:
         return _fail(str(exc), 2)
-    except (ValueError, ZeroDivisionError, OverflowError) as exc:  # the engine's domain errors
-        return _fail(f"cannot evaluate: {exc}", 2)
     max_nodes = MAX_NODES if args.max_nodes is None else args.max_nodes
     try:
         if args.output.parent != Path(""):

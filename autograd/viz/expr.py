@@ -297,6 +297,17 @@ def build(text: str, inputs: dict[str, float]) -> tuple[Value, dict[str, Value]]
     return _evaluate(tree.body, leaves), leaves
 
 
+def from_command_line(text: str, assignments: list[str]) -> tuple[Value, dict[str, Value]]:
+    """build() from a command's EXPR and NAME=VALUE words; every problem, the engine's domain
+    errors included ("cannot evaluate: log(x=-1.0): ..."), is an ExpressionError to print."""
+    try:
+        return build(text, parse_inputs(assignments))
+    except ExpressionError:
+        raise
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:  # the engine's domain errors
+        raise ExpressionError(f"cannot evaluate: {exc}") from None
+
+
 def _evaluate(node: ast.AST, leaves: dict[str, Value]) -> Value:
     """The checked tree as Values.
 
