@@ -166,12 +166,9 @@ def signed(y: ArrayLike) -> np.ndarray:
 
 def one_hot(y: ArrayLike, classes: int | None = None) -> np.ndarray:
     """Integer labels as rows with a 1 in the label's column."""
-    y = np.asarray(y)
-    if y.ndim != 1 or y.dtype.kind not in "iub":
-        raise ValueError("one_hot needs a 1-D array of integer labels")
-    classes = int(y.max()) + 1 if classes is None else classes
-    if y.min() < 0 or y.max() >= classes:
-        raise ValueError(f"labels must be in 0..{classes - 1}")
+    y, classes = _integer_labels(
+        y, classes, "one_hot needs a 1-D array of integer labels", "labels"
+    )
     return np.eye(classes)[y]
 
 
@@ -181,13 +178,21 @@ def thermometer(y: ArrayLike, levels: int | None = None) -> np.ndarray:
     small/medium/large (0, 1, 2) become [1, 0, 0], [1, 1, 0], [1, 1, 1]: nearer levels get
     nearer codes, unlike ``one_hot``, whose codes are all the same distance apart.
     """
+    y, levels = _integer_labels(
+        y, levels, "thermometer needs a 1-D array of integer levels", "levels"
+    )
+    return (np.arange(levels)[None, :] <= y[:, None]).astype(float)
+
+
+def _integer_labels(y: ArrayLike, count: int | None, shape_error: str, what: str):
+    """(y as a 1-D int array, how many values it may take: given, else max + 1), or ValueError."""
     y = np.asarray(y)
     if y.ndim != 1 or y.dtype.kind not in "iub":
-        raise ValueError("thermometer needs a 1-D array of integer levels")
-    levels = int(y.max()) + 1 if levels is None else levels
-    if y.min() < 0 or y.max() >= levels:
-        raise ValueError(f"levels must be in 0..{levels - 1}")
-    return (np.arange(levels)[None, :] <= y[:, None]).astype(float)
+        raise ValueError(shape_error)
+    count = int(y.max()) + 1 if count is None else count
+    if y.min() < 0 or y.max() >= count:
+        raise ValueError(f"{what} must be in 0..{count - 1}")
+    return y, count
 
 
 # ---- splits and batches ----------------------------------------------------------------
