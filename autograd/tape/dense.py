@@ -77,43 +77,31 @@ class DenseGroup(Group):
         return [np.empty((n_in, batch)) if self.routes[0] is not None else None]
 
 
-def dense_layout(terms_per_unit: list[list], is_parameter, is_product) -> tuple | None:
-    """(inputs, weights, biases) if these fused sums form a dense layer, else None.
+def dense_unit(terms: list, is_parameter, is_product) -> tuple | None:
+    """(inputs, weights, bias or None) if a fused sum's terms are a dense unit, else None.
 
-    ``terms_per_unit[k]`` are unit k's terms; each must be ``parameter * input`` (either order)
-    with the same inputs for every unit in the same order, plus at most one bias parameter
-    term, the first (as ``sum(products, b)`` records it).  Weights must be distinct.
+    Each term must be ``parameter * input`` (either order), plus at most one bias parameter
+    term, the first (as ``sum(products, b)`` records it).  The parameters must be distinct.
     """
-    layout_inputs, weights, biases = None, [], []
-    for terms in terms_per_unit:
-        bias = terms[0] if terms and is_parameter(terms[0]) else None
-        products = terms[1:] if bias is not None else terms
-        pairs = []
-        for term in products:
-            if not is_product(term):
-                return None
-            a, b = term.parents
-            if is_parameter(a) and not is_parameter(b):
-                pairs.append((a, b))
-            elif is_parameter(b) and not is_parameter(a):
-                pairs.append((b, a))
-            else:
-                return None
-        unit_inputs = [x for _, x in pairs]
-        if not unit_inputs:
+    bias = terms[0] if terms and is_parameter(terms[0]) else None
+    pairs = []
+    for term in terms[1:] if bias is not None else terms:
+        if not is_product(term):
             return None
-        if layout_inputs is None:
-            layout_inputs = unit_inputs
-        elif unit_inputs != layout_inputs:
+        a, b = term.parents
+        if is_parameter(a) and not is_parameter(b):
+            pairs.append((a, b))
+        elif is_parameter(b) and not is_parameter(a):
+            pairs.append((b, a))
+        else:
             return None
-        weights.append([w for w, _ in pairs])
-        biases.append(bias)
-    if any(b is None for b in biases) and not all(b is None for b in biases):
+    if not pairs:
         return None
-    flat = [w for row in weights for w in row] + [b for b in biases if b is not None]
-    if len(set(flat)) != len(flat):
-        return None  # a parameter used twice: G[rows, 0] += would drop the repeat
-    return layout_inputs, weights, None if biases[0] is None else biases
+    weights = [w for w, _ in pairs]
+    own = weights + ([bias] if bias is not None else [])
+    if len(set(own)) != len(own):
+        return None  # a parameter used twice: DenseGroup's grads[...] += would drop the repeat
+    return [x for _, x in pairs], weights, bias
 
 
 def build_dense(out_rows, inputs, weights, biases, row, input_needs, params, index_of) -> Group:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..value import Constant, Value
-from .dense import ParameterArrays, build_dense, dense_layout
+from .dense import ParameterArrays, build_dense, dense_unit
 from .groups import Group, OpGroup, Route, Rows, SumGroup, index
 
 
@@ -229,34 +229,34 @@ def _dense_units(order, outputs, parameters: set[Value], fused, uses) -> tuple[d
         return node._prim is P.MUL and len(uses[node]) == 1 and node not in output_set
 
     layers: dict[tuple, list[set]] = {}  # inputs and bias or not -> each layer's parameters
-    dense_key: dict[Value, tuple] = {}
+    units: dict[Value, tuple] = {}
     absorbed: set[Value] = set()
     for node in order:
         if node._prim is not P.ADD or node in fused:
             continue
         terms = _sum_terms(node, fused)
-        layout = dense_layout([terms], parameters.__contains__, is_product)
-        if layout is None:
+        unit = dense_unit(terms, parameters.__contains__, is_product)
+        if unit is None:
             continue
-        inputs, (weights,), biases = layout
-        own = set(weights) | set(biases or [])
-        key = (tuple(map(id, inputs)), biases is None)
-        # a layer's parameters must be distinct (DenseGroup adds dW with G[rows, 0] +=)
+        inputs, weights, bias = unit
+        own = set(weights) | ({bias} if bias is not None else set())
+        key = (tuple(map(id, inputs)), bias is None)
+        # a layer's parameters must be distinct (DenseGroup adds dW with grads[...] +=)
         candidates = layers.setdefault(key, [])
         k = next((i for i, used in enumerate(candidates) if not used & own), len(candidates))
         if k == len(candidates):
             candidates.append(set())
         candidates[k] |= own
-        dense_key[node] = (*key, k)
+        units[node] = ((*key, k), inputs, weights, bias)
         absorbed.update(term for term in terms if term._prim is P.MUL)
-    return dense_key, absorbed
+    return units, absorbed
 
 
 def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
     """Fuse sums, give every op node a level and group it with its kind on its level."""
     uses = _uses(order)
     fused = _fused_adds(order, outputs, uses)
-    dense_key, absorbed = _dense_units(order, outputs, parameters, fused, uses)
+    dense, absorbed = _dense_units(order, outputs, parameters, fused, uses)
     level: dict[Value, int] = {}
     needs_grad: dict[Value, bool] = {}
     sums: dict[int, _SumEntry] = {}
@@ -268,13 +268,13 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
         if node.is_leaf:
             level[node], needs_grad[node] = 0, node in parameters
             continue
-        if node in dense_key:
-            inputs, weights, bias = _unit_parts(_sum_terms(node, fused), parameters)
+        if node in dense:
+            key, inputs, weights, bias = dense[node]
             lv = level[node] = 1 + max(level[x] for x in inputs)
             needs_grad[node] = True  # its weights are parameters
-            entry = layers.get((lv, dense_key[node]))
+            entry = layers.get((lv, key))
             if entry is None:
-                entry = layers[lv, dense_key[node]] = _DenseEntry(lv, inputs)
+                entry = layers[lv, key] = _DenseEntry(lv, inputs)
             entry.add_unit(node, weights, bias, any(needs_grad[x] for x in inputs))
             continue
         operands = _sum_terms(node, fused) if node._prim is P.ADD else list(node.parents)
@@ -292,13 +292,6 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
     # level by level; within a level by name (the order rows are numbered in)
     entries = [*sums.values(), *ops.values(), *layers.values()]
     return sorted(entries, key=lambda e: (e.level, e.name))
-
-
-def _unit_parts(terms: list[Value], parameters: set[Value]) -> tuple[list, list, Value | None]:
-    """A dense unit's inputs, weights and bias (None without one), from its sum's terms."""
-    layout = dense_layout([terms], parameters.__contains__, lambda node: node._prim is P.MUL)
-    inputs, (weights,), biases = layout
-    return inputs, weights, None if biases is None else biases[0]
 
 
 def _assign_rows(schedule: list[_Entry], leaves: list[Value], skip: set) -> dict[Value, int]:
