@@ -229,10 +229,8 @@ def _check_probability_outputs(model: Module, X: np.ndarray) -> None:
     """bce takes log(p) and log(1 - p): the model's outputs must be probabilities."""
     activation = _output_activation(model)
     if activation is None:  # a model we cannot inspect: look at what it outputs on X
-        with no_grad():
-            outs = [model(x) for x in X.tolist()]
-        flat = [v.data for out in outs for v in ([out] if isinstance(out, Value) else out)]
-        fits = all(0 < p < 1 for p in flat)
+        outputs = predict(model, X, engine="eager")
+        fits = bool(np.all((outputs > 0) & (outputs < 1)))
         what = "outputs values outside (0, 1)"
     else:
         fits = activation in ("sigmoid", "softmax")
