@@ -3,8 +3,9 @@
 Engines alternate and their order flips every repeat; the garbage collector is left on, as a
 user has it.  Workers import a copy of ``autograd/`` and ``nn/`` taken when the run starts, so
 edits made meanwhile do not mix into one run.  The report gives, per workload and engine, the
-median over repeats with the min-max spread, the ratio micrograd / chainrule, the target's
-verdict, and the machine as measured (CPU, cores, memory, load, Python, commit).
+median over repeats with the min-max spread, the ratio micrograd / chainrule (and a tape
+row's ratios to its numpy floor and PyTorch peer: time and peak memory), each goal of the
+target with its verdict, and the machine as measured (CPU, cores, memory, load, Python, commit).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from workloads import REPO, SRC_ENV, WORKLOADS, Workload, load_engine, make_data
+from workloads import REPO, SRC_ENV, WORKLOADS, Medians, Workload, load_engine, make_data
 
 PACKAGES = ("autograd", "nn")
 
@@ -130,15 +131,49 @@ def ratio(chain: list[dict], micro: list[dict]) -> str:
     return f"{prefix}{r:.0f}x" if r >= 100 else f"{prefix}{r:.1f}x"
 
 
-def target_cell(w: Workload, chain: list[dict], micro: list[dict], floor: list[dict]) -> str:
-    """The target's text and, when it can be judged, its verdict: ">= 4x (yes)"."""
-    if w.target is None:
-        return w.note
-    a, b, f = summarize(chain), summarize(micro), summarize(floor)
-    verdict = (
-        "" if a is None else w.target.verdict(a["median"], b and b["median"], f and f["median"])
+def peak_mb(results: list[dict]) -> float | None:
+    """The median of the repeats' peak resident memory (info["peak_MB"]), or None."""
+    peaks = [r["info"]["peak_MB"] for r in results if "peak_MB" in r.get("info", {})]
+    return statistics.median(peaks) if peaks else None
+
+
+def medians(w: Workload, results: dict, mine: list[dict], micro: list[dict]) -> Medians:
+    """What w's target is judged on: medians of its row and of its floor and torch rows."""
+
+    def median(rs):
+        s = summarize(rs)
+        return s and s["median"]
+
+    floor = results.get((w.floor_row, "numpy"), [])
+    torch = results.get((w.torch_row, "torch"), [])
+    return Medians(
+        mine=median(mine),
+        micro=median(micro),
+        floor=median(floor),
+        torch=median(torch),
+        peak=peak_mb(mine),
+        floor_peak=peak_mb(floor),
     )
-    return f"{w.target.text()} ({verdict})" if verdict else w.target.text()
+
+
+def versus_floors(w: Workload, m: Medians, results: dict) -> list[str]:
+    """A tape row's ratios to the rows its target names: time over the numpy floor's and over
+    PyTorch batched's, peak memory over the floor's (below 1x, the tape is faster or smaller)."""
+    t, out = w.target, []
+    if t is None:
+        return out
+    if t.numpy_factor and m.mine and m.floor:
+        out.append(f"tape / numpy = {m.mine / m.floor:.1f}x")
+    if t.torch_factor and m.mine and m.torch:
+        out.append(f"tape / torch batched = {m.mine / m.torch:.2f}x")
+    elif t.torch_factor and results.get((w.torch_row, "torch")):  # run, but no time: say why
+        out.append(f"tape / torch batched: n/a ({cell(results[(w.torch_row, 'torch')])})")
+    if t.peak_factor and m.peak and m.floor_peak:
+        out.append(
+            f"peak tape / numpy = {m.peak / m.floor_peak:.1f}x "
+            f"({m.peak:.0f} MB / {m.floor_peak:.0f} MB)"
+        )
+    return out
 
 
 def git_facts() -> str:
@@ -222,7 +257,7 @@ def machine_facts() -> dict:
     try:
         from importlib.metadata import version
 
-        for pkg in ("numpy", "micrograd"):
+        for pkg in ("numpy", "micrograd", "torch"):
             try:
                 versions[pkg] = version(pkg)
             except Exception:
@@ -249,17 +284,15 @@ def loadavg() -> str:
         return "?"
 
 
-def report(selected, results, facts, args, started, load_before, load_after, elapsed, data) -> str:
-    """The markdown report: the run's facts, the table, and every repeat's details."""
-    lines = []
-    lines.append(
+def table(selected: list[str], results: dict, args, data: dict) -> str:
+    """The markdown table: per workload, its times, micrograd's, their ratio, its target."""
+    lines = [
         "| workload | chainrule: median (min–max, n) | micrograd: median (min–max, n) "
-        "| micrograd / chainrule | target (met?) |"
-    )
-    lines.append("|---|---|---|---|---|")
+        "| micrograd / chainrule | target (met?) |",
+        "|---|---|---|---|---|",
+    ]
     for name in selected:
         w = WORKLOADS[name]
-        floor = results.get((w.floor_row, "numpy"), [])
         shown = w.params("chainrule", args.quick, args.demo_steps, data)
         title = w.title.format(**{k: v for k, v in shown.items() if k != "data"})
         column = w.engines[0] if w.engines[0] != "micrograd" else "chainrule"
@@ -267,18 +300,19 @@ def report(selected, results, facts, args, started, load_before, load_after, ela
         if w.micrograd_row is None:
             micro = results.get((name, "micrograd"), [])
             micro_cell = cell(micro) if "micrograd" in w.engines else "n/a"
-        else:  # a tape or numpy row: compared with micrograd's eager run of that workload
+        else:  # a tape, numpy or torch row: compared with micrograd's eager run of that workload
             micro = results.get((w.micrograd_row, "micrograd"), [])
             micro_cell = f"({w.micrograd_row} row: {cell(micro)})" if micro else "n/a"
-        rat = ratio(chain, micro)
-        mine, low = summarize(chain), summarize(floor)
-        if w.target and w.target.numpy_factor and mine and low:
-            vs_floor = f"tape / numpy = {mine['median'] / low['median']:.1f}x"
-            rat = f"{rat}; {vs_floor}" if rat else vs_floor
-        target = target_cell(w, chain, micro, floor)
-        lines.append(f"| {title} | {cell(chain)} | {micro_cell} | {rat} | {target} |")
-    table = "\n".join(lines)
+        m = medians(w, results, chain, micro)
+        ratios = "; ".join(filter(None, [ratio(chain, micro), *versus_floors(w, m, results)]))
+        target = w.target.verdict(m) if w.target else w.note
+        lines.append(f"| {title} | {cell(chain)} | {micro_cell} | {ratios} | {target} |")
+    return "\n".join(lines)
 
+
+def report(selected, results, facts, args, started, load_before, load_after, elapsed, data) -> str:
+    """The markdown report: the run's facts, the table, and every repeat's details."""
+    table_text = table(selected, results, args, data)
     details = []
     for (name, engine), rs in sorted(results.items()):
         infos = [r.get("info") for r in rs if r.get("info")]
@@ -312,7 +346,7 @@ def report(selected, results, facts, args, started, load_before, load_after, ela
     return (
         "\n".join(head)
         + "\n\n"
-        + table
+        + table_text
         + "\n\nDetails (per repeat):\n\n"
         + "\n".join(details)
         + "\n"

@@ -11,7 +11,8 @@
     python3 benchmarks/run.py --list                # the workloads
 
 (``python3 dev.py bench`` runs this file with the project's virtualenv.)  Needs numpy and
-``micrograd==0.1.0``; without micrograd its column says "not installed".
+``micrograd==0.1.0``; without micrograd its column says "not installed".  torch is optional:
+without it the PyTorch batched rows say "not installed" and the run goes on.
 
 This file is the command line.  ``workloads.py`` holds what is measured (written once against
 micrograd's API, with each workload's sizes and target), ``harness.py`` how: every (workload,

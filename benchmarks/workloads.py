@@ -5,7 +5,9 @@ Workloads that train (step, demo) are written against micrograd's API (``Value``
 both engines.  Each worker takes an ``Engine`` and its parameters, runs in a fresh process
 (``harness.py`` starts it) and returns ``{"samples": [...], "unit": ..., "info": {...}}`` or
 ``{"error": ...}``.  ``WORKLOADS`` gives each one's title, engines, sizes (full and --quick)
-and target, as numbers: the table's target text and its verdict are both read from them.
+and target, as numbers: the table's target text and its verdict are both read from them.  The
+tape rows are judged against the same network written by hand in numpy (the floor) and in
+PyTorch batched (an optional peer, engine "torch").
 """
 
 from __future__ import annotations
@@ -41,10 +43,17 @@ class Engine:
     Value: type | None
     MLP: type | None
     autograd: object = None  # chainrule's autograd module (grad, trace); None for micrograd
+    torch: object = None  # the torch module, for the PyTorch batched peer; None otherwise
 
 
 def load_engine(name: str) -> Engine:
-    """micrograd, or chainrule from the run's copy of autograd/ and nn/; "numpy" needs none."""
+    """micrograd, or chainrule from the run's copy of autograd/ and nn/, or torch on one thread;
+    "numpy" needs none.  Raises ImportError when the engine is not installed."""
+    if name == "torch":
+        import torch
+
+        torch.set_num_threads(1)  # one thread, as every other engine here (and OPENBLAS_...=1)
+        return Engine(name, None, None, torch=torch)
     if name == "micrograd":
         from micrograd.engine import Value
         from micrograd.nn import MLP
@@ -371,6 +380,7 @@ def work_demo_fit_tape(engine: Engine, p: dict) -> dict:
         "first_loss": history.step_loss[0],
         "final_loss": history.step_loss[-1],
         "final_acc": history.accuracy[-1],
+        **_peak(),
     }
     return {"samples": [elapsed], "unit": "s", "info": info}
 
@@ -458,6 +468,7 @@ def work_demo_numpy(engine: Engine, p: dict) -> dict:
             "final_loss": losses[-1],
             "final_acc": acc,
             "init": "micrograd's (random.seed(1337))",
+            **_peak(),
         },
     }
 
@@ -569,6 +580,92 @@ def work_wide_fit_tape(engine: Engine, p: dict) -> dict:
     return {"samples": [elapsed], "unit": "s", "info": info}
 
 
+# ---- PyTorch batched (CPU, float64, one thread): the optional peer of the three tape rows ------
+
+
+def torch_model(torch, layers):
+    """The floors' relu MLP as a PyTorch user builds it: nn.Sequential of Linear and ReLU, linear
+    output, float64 (so its losses are the numpy floor's), weights from ``layers``: (W out x in,
+    b) numpy arrays."""
+    modules = []
+    for W, b in layers:
+        linear = torch.nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W))
+            linear.bias.copy_(torch.from_numpy(b))
+        modules += [linear, torch.nn.ReLU()]
+    return torch.nn.Sequential(*modules[:-1])
+
+
+def torch_sgd(torch, model, X, y, steps: int, lr, loss: str, l2: float = 0.0):
+    """Full-batch SGD in PyTorch: the whole batch through autograd, torch.optim.SGD; ``lr`` is a
+    number or a function of the step.  Returns the losses and the last step's outputs."""
+    import torch.nn.functional as F
+
+    params = list(model.parameters())
+    optimizer = torch.optim.SGD(params, lr=1.0)
+    schedule = lr if callable(lr) else (lambda k: lr)
+    X, y = torch.from_numpy(X), torch.from_numpy(y)
+    losses = []
+    for k in range(steps):
+        out = model(X)
+        if loss == "hinge":
+            total = F.relu(1.0 - y * out[:, 0]).mean()
+        else:
+            total = F.cross_entropy(out, y)
+        if l2:
+            total = total + l2 * sum((q * q).sum() for q in params)
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.param_groups[0]["lr"] = schedule(k)
+        optimizer.step()
+        losses.append(total.item())
+    return losses, out.detach().numpy()
+
+
+def demo_lr(k: int) -> float:
+    """micrograd's demo schedule: 1.0 at step 0, down by 0.009 a step."""
+    return 1.0 - 0.9 * k / 100
+
+
+def _torch_info(torch, losses) -> dict:
+    return {
+        "first_loss": losses[0],
+        "final_loss": losses[-1],
+        "threads": torch.get_num_threads(),
+        **_peak(),
+    }
+
+
+def work_demo_torch(engine: Engine, p: dict) -> dict:
+    """The demo (demo-numpy's network, micrograd's initial weights, hinge + L2, decaying SGD) in
+    PyTorch batched; model setup untimed, as the numpy floor's."""
+    import numpy as np
+
+    torch = engine.torch
+    X, y = np.array(p["data"]["X"]), np.array(p["data"]["y"], dtype=float)
+    torch_sgd(torch, torch_model(torch, micrograd_init()), X, y, 2, demo_lr, "hinge", ALPHA)
+    model = torch_model(torch, micrograd_init())  # after the warm-up (first-call allocations)
+    t0 = _clock()
+    losses, out = torch_sgd(torch, model, X, y, p["steps"], demo_lr, "hinge", ALPHA)
+    elapsed = _clock() - t0
+    acc = float(np.mean((y > 0) == (out[:, 0] > 0)))
+    info = {"steps_run": p["steps"], **_torch_info(engine.torch, losses), "final_acc": acc}
+    return {"samples": [elapsed], "unit": "s", "info": info}
+
+
+def work_wide_torch(engine: Engine, p: dict) -> dict:
+    """moons-numpy's or classes-numpy's network, data, weights and SGD in PyTorch batched."""
+    torch = engine.torch
+    X, y, sizes = _wide_problem(p)
+    torch_sgd(torch, torch_model(torch, _wide_init(sizes)), X, y, 2, p["lr"], p["loss"])
+    model = torch_model(torch, _wide_init(sizes))
+    t0 = _clock()
+    losses, _ = torch_sgd(torch, model, X, y, p["steps"], p["lr"], p["loss"])
+    elapsed = _clock() - t0
+    return {"samples": [elapsed], "unit": "s", "info": _torch_info(torch, losses)}
+
+
 def work_trace_digits(engine: Engine, p: dict) -> dict:
     """Tracing cost alone: autograd.trace of an MLP 64-32-10's cross-entropy per sample."""
     from nn import MLP
@@ -612,44 +709,79 @@ def _peak() -> dict:
 
 
 @dataclass(frozen=True)
+class Medians:
+    """What a row's target is judged on: its median and those of the rows it is compared with
+    (None: that row was not run, or failed)."""
+
+    mine: float | None
+    micro: float | None = None  # micrograd's (this row's column, or micrograd_row's)
+    floor: float | None = None  # the numpy floor's time (floor_row)
+    torch: float | None = None  # PyTorch batched's time (torch_row)
+    peak: float | None = None  # this row's peak resident memory, MB
+    floor_peak: float | None = None  # the numpy floor's, MB
+
+
+@dataclass(frozen=True)
 class Target:
     """A workload's goal, as numbers: the table's target text and its verdict come from here."""
 
     ratio: float | None = None  # micrograd / chainrule at least this
     seconds: float | None = None  # chainrule's median under this
     bytes_per_node: float | None = None  # chainrule's median at most this
-    numpy_factor: float | None = None  # at most this many times the numpy floor (demo-numpy)
+    numpy_factor: float | None = None  # at most this many times the numpy floor's time
+    torch_factor: float | None = None  # under this many times PyTorch batched's time
+    peak_factor: float | None = None  # peak memory at most this many times the numpy floor's
+
+    def goals(self, m: Medians | None = None) -> list[tuple[str, bool | None]]:
+        """Each goal's text and whether ``m`` meets it (None: a median it needs is missing)."""
+        m = m or Medians(None)
+        goals = []
+
+        def goal(text, check, *needed):
+            goals.append((text, None if None in (m.mine, *needed) else check()))
+
+        if self.ratio is not None:
+            goal(f">= {self.ratio:g}x", lambda: m.micro / m.mine >= self.ratio, m.micro)
+        if self.seconds is not None:
+            goal(f"chainrule < {self.seconds:g} s", lambda: m.mine < self.seconds)
+        if self.bytes_per_node is not None:
+            goal(
+                f"chainrule <= {self.bytes_per_node:g} B/node",
+                lambda: m.mine <= self.bytes_per_node,
+            )
+        if self.numpy_factor is not None:
+            goal(
+                f"<= {self.numpy_factor:g}x numpy",
+                lambda: m.mine <= self.numpy_factor * m.floor,
+                m.floor,
+            )
+        if self.torch_factor is not None:
+            goal(
+                "faster than torch batched"
+                if self.torch_factor == 1
+                else f"< {self.torch_factor:g}x torch batched",
+                lambda: m.mine < self.torch_factor * m.torch,
+                m.torch,
+            )
+        if self.peak_factor is not None:
+            goal(
+                f"peak memory <= {self.peak_factor:g}x numpy's",
+                lambda: m.peak <= self.peak_factor * m.floor_peak,
+                m.peak,
+                m.floor_peak,
+            )
+        return goals
 
     def text(self) -> str:
-        parts = []
-        if self.ratio is not None:
-            parts.append(f">= {self.ratio:g}x")
-        if self.seconds is not None:
-            parts.append(f"chainrule < {self.seconds:g} s")
-        if self.bytes_per_node is not None:
-            parts.append(f"chainrule <= {self.bytes_per_node:g} B/node")
-        if self.numpy_factor is not None:
-            parts.append(f"<= {self.numpy_factor:g}x numpy")
-        return "; ".join(parts)
+        return "; ".join(goal for goal, _ in self.goals())
 
-    def verdict(self, mine: float, micro: float | None, floor: float | None) -> str:
-        """ "yes", "no", or "" when the needed other column was not run."""
-        checks = []
-        if self.ratio is not None:
-            if micro is None:
-                return ""
-            checks.append(micro / mine >= self.ratio)
-        if self.seconds is not None:
-            checks.append(mine < self.seconds)
-        if self.bytes_per_node is not None:
-            checks.append(mine <= self.bytes_per_node)
-        note = ""
-        if self.numpy_factor is not None:
-            if floor is None:
-                note = "; numpy floor not run"
-            else:
-                checks.append(mine <= self.numpy_factor * floor)
-        return ("yes" if all(checks) else "no") + note
+    def verdict(self, m: Medians) -> str:
+        """Every goal with its verdict: "<= 3x numpy (no); faster than torch batched (yes)"; "(n/a)"
+        when the row it compares with was not run; no verdicts when this row has no median."""
+        if m.mine is None:
+            return self.text()
+        shown = {True: "yes", False: "no", None: "n/a"}
+        return "; ".join(f"{goal} ({shown[ok]})" for goal, ok in self.goals(m))
 
 
 @dataclass(frozen=True)
@@ -666,6 +798,7 @@ class Workload:
     fast_exit: bool = False  # the worker skips freeing its graph (a million nodes)
     micrograd_row: str | None = None  # compared with this workload's micrograd column
     floor_row: str = "demo-numpy"  # the numpy workload a numpy_factor target compares with
+    torch_row: str | None = None  # the PyTorch batched workload a torch_factor target compares with
     cut_micrograd: bool = False  # --demo-steps cuts micrograd's run (scaled back to 100 steps)
 
     def params(self, engine: str, quick: bool, demo_steps: int | None, data: dict) -> dict:
@@ -678,6 +811,46 @@ class Workload:
         if self.fast_exit:
             p["fast_exit"] = True
         return p
+
+
+# Issue 17's targets for the three tape rows (nn.fit): within 3x of the numpy floor, faster than
+# PyTorch batched on the CPU, peak memory within 2x of the numpy floor's.
+ISSUE_17 = {"numpy_factor": 3, "torch_factor": 1, "peak_factor": 2}
+
+
+def wide_rows(problem: str, title: str, loss: str) -> list[Workload]:
+    """Issue 17's wider network through nn.fit(engine="tape"), its numpy floor, its torch peer."""
+    full = {"problem": problem, "n": 1000, "steps": 100, "loss": loss, "lr": 0.05}
+    quick = {**full, "n": 200, "steps": 10}
+    same = {"full": full, "quick": quick, "floor_row": f"{problem}-numpy"}
+    title = f"8. {title}, {{steps}} SGD steps"
+    return [
+        Workload(
+            f"{problem}-tape",
+            f"{title}, nn.fit(engine='tape')",
+            work_wide_fit_tape,
+            ("tape",),
+            target=Target(**ISSUE_17),
+            torch_row=f"{problem}-torch",
+            **same,
+        ),
+        Workload(
+            f"{problem}-numpy",
+            f"{title}, numpy by hand",
+            work_wide_numpy,
+            ("numpy",),
+            note="(reference)",
+            **same,
+        ),
+        Workload(
+            f"{problem}-torch",
+            f"{title}, PyTorch batched (CPU, float64)",
+            work_wide_torch,
+            ("torch",),
+            note="(peer)",
+            **same,
+        ),
+    ]
 
 
 DEMO = {"steps": 100}
@@ -755,9 +928,10 @@ WORKLOADS = {
             work_demo_fit_tape,
             ("tape",),
             full=DEMO,
-            target=Target(seconds=0.5, numpy_factor=20),
+            target=Target(seconds=0.5, **ISSUE_17),
             needs_data=True,
             micrograd_row="demo",
+            torch_row="demo-torch",
         ),
         Workload(
             "tiny",
@@ -775,25 +949,8 @@ WORKLOADS = {
             ("tape",),
             target=Target(seconds=1.0),
         ),
-        *[
-            Workload(
-                f"{problem}-{kind}",
-                f"8. {title}, {{steps}} SGD steps, "
-                + ("nn.fit(engine='tape')" if kind == "tape" else "numpy by hand"),
-                work_wide_fit_tape if kind == "tape" else work_wide_numpy,
-                (kind,),
-                full={"problem": problem, "n": 1000, "steps": 100, "loss": loss, "lr": lr},
-                quick={"problem": problem, "n": 200, "steps": 10, "loss": loss, "lr": lr},
-                target=Target(numpy_factor=3) if kind == "tape" else None,
-                note="(reference)" if kind == "numpy" else "",
-                floor_row=f"{problem}-numpy",
-            )
-            for problem, title, loss, lr in (
-                ("moons", "2-64-64-1, 1000 moons, hinge", "hinge", 0.05),
-                ("classes", "16-64-64-10, 1000 samples, cross-entropy", "cross_entropy", 0.05),
-            )
-            for kind in ("tape", "numpy")
-        ],
+        *wide_rows("moons", "2-64-64-1, 1000 moons, hinge", "hinge"),
+        *wide_rows("classes", "16-64-64-10, 1000 samples, cross-entropy", "cross_entropy"),
         Workload(
             "demo-numpy",
             "7. whole demo, {steps} steps, numpy by hand (the floor)",
@@ -801,6 +958,16 @@ WORKLOADS = {
             ("numpy",),
             full=DEMO,
             note="(reference)",
+            needs_data=True,
+            micrograd_row="demo",
+        ),
+        Workload(
+            "demo-torch",
+            "7. whole demo, {steps} steps, PyTorch batched (CPU, float64)",
+            work_demo_torch,
+            ("torch",),
+            full=DEMO,
+            note="(peer)",
             needs_data=True,
             micrograd_row="demo",
         ),
