@@ -12,8 +12,9 @@ Where things live: ``primitives.py`` (every op with its derivative rule), ``valu
 Value), ``backward.py`` (topological order and the chain rule), ``mode.py`` (no_grad,
 detect_anomaly), ``gradcheck.py`` (finite-difference checking), ``extend.py``
 (``define_primitive``: a new op from user code), ``tape/`` (trace a graph once, replay it over
-a batch with numpy), ``viz/`` (pictures: ``autograd.draw`` and the explorer page
-``autograd.explore``, loaded on first use so ``import autograd`` never imports graphviz),
+a batch with numpy), ``flat.py`` (parameters' numbers as arrays, written back all at once),
+``viz/`` (pictures: ``autograd.draw`` and the explorer page ``autograd.explore``, loaded on
+first use so ``import autograd`` never imports graphviz),
 ``pytorch.py`` (``autograd.compare_with_torch``, also loaded on first use: torch is optional).
 The engine never imports ``nn``: the ``chainrule`` command line lives in ``nn/cli.py``, where
 both are visible.

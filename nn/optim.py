@@ -1,9 +1,11 @@
 """Optimizers (SGD with momentum and weight decay, Adam) and learning-rate schedules.
 
 An optimizer holds the parameter Values and, on ``step()``, moves each ``p.data`` using
-``p.grad``; it never builds graph nodes.  The learning rate is a number or a schedule: any
-function of the step number k = 0, 1, 2, ... (``constant``, ``linear_decay``,
-``inverse_time``), read once per step.  micrograd's demo is ``SGD(params, lr=linear_decay())``.
+``p.grad``; it never builds graph nodes.  Its rule is written once, on numpy arrays:
+``step()`` runs it on the Values' numbers, ``update(data, grad)`` on arrays a training loop
+keeps.  The learning rate is a number or a schedule: any function of the step number
+k = 0, 1, 2, ... (``constant``, ``linear_decay``, ``inverse_time``), read once per step.
+micrograd's demo is ``SGD(params, lr=linear_decay())``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from autograd import Value
+from autograd.flat import read_data, read_grads, write
 
 Params = Iterable[Value]  # or a Module: its .parameters() are taken
 
@@ -65,15 +70,29 @@ def _check_positive(x: object, what: str) -> None:
 
 
 class Optimizer:
-    """Base class: the parameters, the learning rate (number or schedule) and the step count."""
+    """Base class: the parameters, the learning rate (number or schedule) and the step count.
+
+    Each optimizer writes its rule once, on arrays (``_rule``).  ``step()`` reads every
+    ``.data`` and ``.grad`` into arrays, applies the rule and writes the numbers back in one
+    uninterruptible step (``autograd.flat.write``); ``update(data, grad)`` applies it to arrays
+    the caller keeps (``nn.fit`` on the tape keeps the parameters in arrays while it trains).
+    Either way no parameter is ever half-updated.  The optimizer's own state (step count,
+    momentum, moments) is committed right after the numbers, in one ``dict.update`` call.
+    """
 
     def __init__(self, params: Params, lr: float | Schedule) -> None:
         params = params.parameters() if hasattr(params, "parameters") else list(params)
         if not params:
             raise ValueError("the optimizer got no parameters")
+        first: dict[Value, int] = {}
         for i, p in enumerate(params):
             if not isinstance(p, Value):
                 raise TypeError(f"parameter {i} is a {type(p).__name__}, not a Value")
+            if first.setdefault(p, i) != i:
+                raise ValueError(
+                    f"parameter {i} is parameter {first[p]} again: each Value may appear once "
+                    "(it would be updated twice per step)"
+                )
         self.params: list[Value] = params
         if not callable(lr):
             _check_positive(lr, "lr")
@@ -105,11 +124,31 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter from its ``.grad``, then advance the schedule."""
-        self._update(self.schedule(self.k))
-        self.k += 1
+        data = read_data(self.params)
+        new_data, state = self._rule(data, read_grads(self.params), self.schedule(self.k))
+        write(self.params, new_data)
+        self._commit(state)
 
-    def _update(self, lr: float) -> None:
+    def update(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """The same step on arrays: ``data`` (the parameters' numbers, in ``self.params`` order)
+        is updated in place from ``grad``; the Values are not touched."""
+        n = len(self.params)
+        if np.shape(data) != (n,) or np.shape(grad) != (n,):
+            raise ValueError(
+                f"update takes data and grad of shape ({n},), one number per parameter; "
+                f"got {np.shape(data)} and {np.shape(grad)}"
+            )
+        new_data, state = self._rule(data, grad, self.schedule(self.k))
+        data[...] = new_data  # one numpy call: all numbers or none
+        self._commit(state)
+
+    def _rule(self, data: np.ndarray, grad: np.ndarray, lr: float) -> tuple[np.ndarray, dict]:
+        """(new numbers, new state) from the numbers and gradients; changes nothing itself."""
         raise NotImplementedError
+
+    def _commit(self, state: dict) -> None:
+        # dict.update is one C call: the step count and the moments change together
+        vars(self).update(state, k=self.k + 1)
 
 
 class SGD(Optimizer):
@@ -128,22 +167,17 @@ class SGD(Optimizer):
         if weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         self.momentum, self.weight_decay = momentum, weight_decay
-        self.velocity = [0.0] * len(self.params)
+        self.velocity = np.zeros(len(self.params))
 
     def _settings(self) -> dict[str, object]:
         return {"momentum": self.momentum, "weight_decay": self.weight_decay}
 
-    def _update(self, lr: float) -> None:
+    def _rule(self, data: np.ndarray, grad: np.ndarray, lr: float) -> tuple[np.ndarray, dict]:
         if self.momentum == 0 and self.weight_decay == 0:
-            for p in self.params:  # plain gradient descent, the same float ops as micrograd
-                p.data -= lr * p.grad
-            return
-        mu, wd = self.momentum, self.weight_decay
-        for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd else p.grad
-            v = mu * self.velocity[i] + g  # starts at 0, so the first step is v = g (PyTorch)
-            self.velocity[i] = v
-            p.data -= lr * v
+            return data - lr * grad, {}  # plain gradient descent, the same float ops as micrograd
+        g = grad + self.weight_decay * data if self.weight_decay else grad
+        v = self.momentum * self.velocity + g  # starts at 0: the first step is v = g (PyTorch)
+        return data - lr * v, {"velocity": v}
 
 
 class Adam(Optimizer):
@@ -166,18 +200,17 @@ class Adam(Optimizer):
         if not (0 <= b1 < 1 and 0 <= b2 < 1):
             raise ValueError(f"betas must be in [0, 1), got {betas!r}")
         self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
+        self.m = np.zeros(len(self.params))
+        self.v = np.zeros(len(self.params))
 
     def _settings(self) -> dict[str, object]:
         return {"betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
 
-    def _update(self, lr: float) -> None:
+    def _rule(self, data: np.ndarray, grad: np.ndarray, lr: float) -> tuple[np.ndarray, dict]:
         b1, b2 = self.betas
         t = self.k + 1
         c1, c2 = 1 - b1**t, 1 - b2**t
-        for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
-            self.m[i] = b1 * self.m[i] + (1 - b1) * g
-            self.v[i] = b2 * self.v[i] + (1 - b2) * g * g
-            p.data -= lr * (self.m[i] / c1) / (math.sqrt(self.v[i] / c2) + self.eps)
+        g = grad + self.weight_decay * data if self.weight_decay else grad
+        m = b1 * self.m + (1 - b1) * g
+        v = b2 * self.v + (1 - b2) * g * g
+        return data - lr * (m / c1) / (np.sqrt(v / c2) + self.eps), {"m": m, "v": v}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from autograd import Value
@@ -101,3 +102,48 @@ def test_constant_schedule_and_the_optimizer_reads_one_rate_per_step():
 def test_bad_settings_are_refused(make, message):
     with pytest.raises(ValueError, match=message):
         make([Value(1.0)])
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: SGD(ps, lr=0.1),
+    "sgd_momentum_decay": lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    "adam": lambda ps: Adam(ps, lr=0.05, weight_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_the_array_step_is_the_value_step_to_the_last_bit(name):
+    rng = np.random.default_rng(0)
+    data, grads = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    values = [Value(x) for x in data[0]]
+    by_values, by_arrays = OPTIMIZERS[name](values), OPTIMIZERS[name](values)
+    theta = data[0].copy()
+    for g in grads:
+        for p, gi in zip(values, g.tolist(), strict=True):
+            p.grad = gi
+        by_values.step()
+        by_arrays.update(theta, g.copy())
+    assert [p.data for p in values] == theta.tolist()  # bit for bit
+    assert by_values.k == by_arrays.k == 3
+
+
+def test_a_parameter_listed_twice_is_refused():
+    p = Value(1.0)
+    with pytest.raises(ValueError, match="parameter 2 is parameter 0 again"):
+        SGD([p, Value(2.0), p], lr=0.1)
+
+
+def test_a_step_that_cannot_read_a_gradient_updates_nothing():
+    a, b = params_with_grads((1.0, 0.5), (2.0, 0.5))
+    b.grad = [0.5]
+    opt = SGD([a, b], lr=0.1, momentum=0.5)
+    with pytest.raises(TypeError, match=r"parameter 1 has \.grad = \[0\.5\], not a number"):
+        opt.step()
+    assert (a.data, b.data, opt.k) == (1.0, 2.0, 0)
+    assert opt.velocity.tolist() == [0.0, 0.0]
+
+
+def test_update_checks_the_arrays_shapes():
+    opt = SGD([Value(1.0), Value(2.0)], lr=0.1)
+    with pytest.raises(ValueError, match=r"shape \(2,\), one number per parameter"):
+        opt.update(np.zeros(3), np.zeros(2))

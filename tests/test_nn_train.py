@@ -197,6 +197,68 @@ def test_eager_and_tape_agree_with_an_l1_penalty():
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-9, atol=1e-15)
 
 
+def test_tape_leaves_every_data_and_grad_as_eager_training_does():
+    # The tape trains on arrays; afterwards the Values must be what eager training leaves:
+    # the optimizer's parameters stepped (Adam's state included), a frozen parameter not,
+    # every model gradient from the last step, and a leaf the loss closes over (not in the
+    # model) with its gradient accumulated over all steps, as eager never zeroes it.
+    X, labels = data.blobs(20, centers=2, std=1.0, box=2.0, seed=3)
+    y = data.signed(labels)
+    results = []
+    for engine in ("eager", "tape"):
+        model = nn.MLP(2, [3, 1], seed=4)
+        scale = Value(1.5)
+        frozen = model.parameters()[0]
+
+        def scaled_hinge(score, target, scale=scale):
+            return (1 + -target * score * scale).relu()
+
+        optimizer = nn.Adam([p for p in model.parameters() if p is not frozen], lr=0.05)
+        nn.fit(
+            model,
+            X,
+            y,
+            loss=scaled_hinge,
+            optimizer=optimizer,
+            epochs=3,
+            batch_size=8,
+            l1=1e-3,
+            l2=1e-3,
+            engine=engine,
+            progress=False,
+            shuffle=False,
+        )
+        values = [*model.parameters(), scale]
+        results.append(([p.data for p in values], [p.grad for p in values], optimizer.k))
+    (data_e, grads_e, k_e), (data_t, grads_t, k_t) = results
+    np.testing.assert_allclose(data_t, data_e, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(grads_t, grads_e, rtol=1e-9, atol=1e-15)
+    assert k_t == k_e == 9
+    assert data_t[0] == nn.MLP(2, [3, 1], seed=4).parameters()[0].data  # frozen
+    assert all(type(x) is float for x in data_t + grads_t)  # plain floats, as eager keeps them
+
+
+def test_a_callback_sees_the_tape_s_current_parameters_and_may_change_them():
+    X, labels = data.blobs(12, centers=2, std=1.0, box=2.0, seed=3)
+    y = data.signed(labels)
+    runs = []
+    for engine in ("eager", "tape"):
+        model = nn.MLP(2, [3, 1], seed=4)
+        seen = []
+
+        def clip(history, model=model, seen=seen):
+            seen.append([(p.data, p.grad) for p in model.parameters()])
+            for p in model.parameters():
+                p.data = max(-0.3, min(0.3, p.data))  # the next epoch must start from these
+
+        nn.fit(model, X, y, loss="hinge", epochs=3, engine=engine, progress=False, callback=clip)
+        runs.append((seen, [p.data for p in model.parameters()]))
+    (seen_e, final_e), (seen_t, final_t) = runs
+    np.testing.assert_allclose(np.array(seen_t), np.array(seen_e), rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(final_t, final_e, rtol=1e-9, atol=1e-15)
+    assert max(abs(x) for x in final_t) <= 0.3
+
+
 def test_history_records_epochs_steps_and_learning_rates():
     X, y = data.moons(30, seed=1)
     model = nn.MLP(2, [4, 1], seed=0)

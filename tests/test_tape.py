@@ -431,3 +431,69 @@ def test_a_nan_constant_is_refused_by_name_not_blamed_on_randomness(fn, op):
     with pytest.raises(TracingError) as info:
         trace(fn, 1)
     assert str(info.value).startswith(f"fn uses a NaN constant (an operand of {op}), which")
+
+
+# ---- the array interface a training loop uses (nn.fit keeps its parameters in arrays) -------
+
+
+def test_parameters_given_to_trace_come_first_in_their_order_unused_ones_too():
+    a, b, unused = Value(1.0), Value(2.0), Value(3.0)
+    tape = trace(lambda x: a * x + b, 1, parameters=[b, unused])
+    assert tape.parameters == [b, unused, a]
+    tape(np.array([[1.0], [2.0]]))
+    np.testing.assert_array_equal(tape.gradients(), [2.0, 0.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "parameters, message",
+    [([1.0], r"parameters\[0\] is float"), ([Value(1.0) * 2], r"parameters\[0\] is the result")],
+)
+def test_trace_refuses_parameters_that_are_not_leaf_values(parameters, message):
+    with pytest.raises(TypeError, match=message):
+        trace(lambda x: x * 2, 1, parameters=parameters)
+
+
+def test_params_and_gradients_work_on_arrays_and_leave_the_values_alone():
+    layers = make_mlp([2, 4, 3, 1], seed=3)
+    params = parameters(layers)
+
+    def per_sample(x1, x2, y):
+        return LOSSES["logistic"](run_mlp(layers, [x1, x2], ACTIVATIONS["tanh"])[0], y)
+
+    tape = trace(per_sample, 3, parameters=params)
+    rng = np.random.default_rng(4)
+    XY = np.column_stack([rng.normal(size=(9, 2)), np.sign(rng.normal(size=9))])
+    theta = np.array([p.data for p in params]) * 0.5  # numbers the Values do not hold
+    for p in params:
+        p.grad = 7.0
+    before = [(p.data, p.grad) for p in params]
+    out = tape(XY, params=theta)
+    out_buffer = np.full(len(params), np.nan)
+    grads = tape.gradients(reduction="mean", out=out_buffer)
+    assert grads is out_buffer
+    assert [(p.data, p.grad) for p in params] == before
+    for p, x in zip(params, theta.tolist(), strict=True):  # the same numbers, eagerly
+        p.data = x
+    eager_out, eager_grads = eager_gradients(per_sample, XY, params)
+    np.testing.assert_allclose(out, eager_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(grads, eager_grads, rtol=1e-9, atol=1e-14)
+
+
+def test_wrong_parameter_and_gradient_arrays_are_refused_by_shape():
+    w = Value(2.0)
+    tape = trace(lambda x: w * x, 1)
+    with pytest.raises(ValueError, match=r"params has shape \(2,\); expected \(1,\)"):
+        tape(np.ones((3, 1)), params=np.ones(2))
+    tape(np.ones((3, 1)))
+    with pytest.raises(ValueError, match=r"out has shape \(3,\); expected \(1,\)"):
+        tape.gradients(out=np.zeros(3))
+
+
+def test_a_failing_backward_changes_no_grad():
+    w = Value(1.0)
+    tape = trace(lambda x: (w * x).sqrt(), 1)
+    tape(np.array([[0.0], [4.0]]))  # sqrt'(0) = 1 / (2 sqrt(0)): division by zero
+    w.grad = 0.25
+    with pytest.raises(FloatingPointError, match="backward of the traced graph: sqrt"):
+        tape.backward()
+    assert w.grad == 0.25

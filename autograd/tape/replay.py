@@ -5,13 +5,20 @@ array and one gradient array (nodes x batch), plus each group's gradient scratch
 them from step to step.  Parameters are the leaves ``fn`` closed over: their current ``.data``
 is read at every call, and ``backward`` adds the batch-summed (or averaged) gradient to their
 ``.grad``, exactly what the eager engine would have accumulated.
+
+A training loop that keeps the parameters in arrays (``nn.fit``) skips the Values on both ends:
+``tape(X, params=data)`` reads the numbers from an array in ``tape.parameters`` order, and
+``tape.gradients(...)`` returns the gradient as an array instead of adding it to ``.grad``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..backward import topological_order
+from ..flat import read_data, read_grads, write
 from ..value import Constant, TracedValue, TracingError, Value
 from .groups import Group, OpGroup
 from .schedule import compile_graph
@@ -20,15 +27,19 @@ from .schedule import compile_graph
 class Tape:
     """A compiled scalar graph: call it on a batch, then ``backward`` into the parameters."""
 
-    def __init__(self, outputs: list[Value], placeholders: list[Value]):
+    def __init__(
+        self,
+        outputs: list[Value],
+        placeholders: list[Value],
+        parameters: Sequence[Value] | None = None,
+    ):
         self.n_inputs = len(placeholders)
         self.n_outputs = len(outputs)
         placeholder_set = set(placeholders)
         order = topological_order(list(outputs) + list(placeholders))
         leaves = [n for n in order if n.is_leaf]
-        self.parameters = [
-            n for n in leaves if n not in placeholder_set and type(n) is not Constant
-        ]
+        found = [n for n in leaves if n not in placeholder_set and type(n) is not Constant]
+        self.parameters = _parameter_order(parameters, found)
         detached = [n for n in leaves if type(n) is TracedValue and n not in placeholder_set]
         if detached:
             raise TracingError(
@@ -48,6 +59,8 @@ class Tape:
         self._output_rows = compiled.output_rows
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray, list]] = {}
         self._last: tuple[np.ndarray, np.ndarray, list] | None = None
+        self._own_values = np.zeros(len(self.parameters))  # when .data is read, it goes here
+        self._own_grads = np.zeros(len(self.parameters))
 
     def __repr__(self) -> str:
         return (
@@ -55,14 +68,19 @@ class Tape:
             f"parameters, {self.n_rows} nodes in {len(self.groups)} groups)"
         )
 
-    def __call__(self, X=None) -> np.ndarray:
-        """Outputs for every row of X (samples x inputs): shape (batch,) or (batch, outputs)."""
+    def __call__(self, X=None, params: np.ndarray | None = None) -> np.ndarray:
+        """Outputs for every row of X (samples x inputs): shape (batch,) or (batch, outputs).
+
+        ``params``: the parameters' numbers as an array in ``self.parameters`` order, read
+        instead of their ``.data`` (and again by the backward pass: keep it unchanged until
+        then).
+        """
         X = self._check_inputs(X)
         self._last = None  # until this call succeeds: backward must not use a half-made batch
+        values = self._parameter_values(params)
         V, G, scratch = self._arrays(X.shape[0])
         V[self._input_rows] = X.T
-        values = self._params.values
-        values[:] = [p.data for p in self.parameters]
+        self._params.values = values  # the groups read it from here (no copy)
         V[self._param_rows] = values[self._row_params, None]
         with np.errstate(divide="raise", invalid="raise", over="raise"):
             for group in self.groups:
@@ -78,16 +96,32 @@ class Tape:
         """Add d(sum over samples of grad_outputs * outputs)/d(parameter) to each ``.grad``.
 
         ``grad_outputs``: weights per sample (batch,) or per sample and output (batch, outputs);
-        default 1.  ``reduction="mean"`` divides by the batch size.
+        default 1.  ``reduction="mean"`` divides by the batch size.  A ``.grad`` of None
+        counts as 0, as in the eager engine.  If the pass fails, no ``.grad`` changes.
         """
+        totals = self.gradients(grad_outputs, reduction, out=self._own_grads)
+        write(self.parameters, grad=read_grads(self.parameters) + totals)
+
+    def gradients(
+        self, grad_outputs=None, reduction: str = "sum", out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """What ``backward`` would add to the parameters' ``.grad``, as an array in
+        ``self.parameters`` order; no Value changes.  ``out``: an array to write it into."""
         if self._last is None:
             raise RuntimeError("Tape.backward() needs a forward call first: tape(X)")
         if reduction not in ("sum", "mean"):
             raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+        totals = np.zeros(len(self.parameters)) if out is None else out
+        if totals.shape != (len(self.parameters),):
+            raise ValueError(
+                f"out has shape {totals.shape}; expected ({len(self.parameters)},), one number "
+                "per parameter"
+            )
         V, G, scratch = self._last
         batch = V.shape[1]
         G.fill(0.0)
-        self._params.grads.fill(0.0)
+        totals.fill(0.0)
+        self._params.grads = totals  # dense layers add their batch-summed gradients here
         seeds = 1.0 if grad_outputs is None else np.asarray(grad_outputs, dtype=float)
         if np.ndim(seeds) == 1 and self.n_outputs > 1 and len(seeds) == batch:
             seeds = seeds[:, None]
@@ -106,12 +140,23 @@ class Tape:
                         group.backward(V, G, group_scratch)
                     except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
                         raise _replay_error(group, "backward", exc) from None
-        totals = self._params.grads  # what dense layers added, already summed over the batch
         totals[self._row_params] += G[self._param_rows].sum(axis=1)
         if reduction == "mean":
             totals /= batch
-        for p, total in zip(self.parameters, totals.tolist(), strict=True):
-            p.grad = total if p.grad is None else p.grad + total  # None counts as 0, as in eager
+        return totals
+
+    def _parameter_values(self, params) -> np.ndarray:
+        """The parameters' numbers: ``params`` checked, or every ``.data`` read."""
+        if params is None:
+            return read_data(self.parameters, out=self._own_values)
+        if not isinstance(params, np.ndarray) or params.dtype != np.float64:
+            params = np.asarray(params, dtype=float)
+        if params.shape != (len(self.parameters),):
+            raise ValueError(
+                f"params has shape {params.shape}; expected ({len(self.parameters)},), one "
+                "number per parameter in tape.parameters order"
+            )
+        return params
 
     def _check_inputs(self, X) -> np.ndarray:
         if self.n_inputs == 0 and X is None:
@@ -136,6 +181,23 @@ class Tape:
             scratch = [group.scratch(batch) for group in self.groups]
             self._buffers[batch] = (V, np.zeros_like(V), scratch)
         return self._buffers[batch]
+
+
+def _parameter_order(given: Sequence[Value] | None, found: list[Value]) -> list[Value]:
+    """``given`` first (each once, in order), then the other parameters ``fn`` closed over."""
+    if given is None:
+        return found
+    order: dict[Value, None] = {}
+    for i, p in enumerate(given):
+        if not isinstance(p, Value) or isinstance(p, (Constant, TracedValue)):
+            raise TypeError(
+                f"parameters[{i}] is {type(p).__name__}; expected a leaf Value (a parameter)"
+            )
+        if not p.is_leaf:
+            raise TypeError(f"parameters[{i}] is the result of {p.op}, not a leaf Value")
+        order[p] = None
+    order.update(dict.fromkeys(found))
+    return list(order)
 
 
 def _replay_error(group: Group, phase: str, exc: Exception, V=None) -> Exception:

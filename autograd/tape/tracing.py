@@ -71,13 +71,17 @@ def trace(
     fn: Callable[..., Value | Sequence[Value]],
     n_inputs: int,
     example: Sequence[float] | None = None,
+    parameters: Sequence[Value] | None = None,
 ) -> Tape:
     """Record the graph ``fn(x_0, ..., x_{n-1})`` builds and compile it into a ``Tape``.
 
     ``fn`` takes ``n_inputs`` Values and returns a Value or a list of Values; the leaves it
     closes over (e.g. a model's parameters) become the tape's parameters.  ``example`` gives
     placeholder values (one sample, in the domain of every op); otherwise random values in
-    [0.5, 1.5] are used.  Raises ``TracingError`` if ``fn``'s graph depends on the data.
+    [0.5, 1.5] are used.  ``parameters`` fixes the order of ``tape.parameters`` (the order
+    of the arrays ``tape(X, params=...)`` and ``tape.gradients()`` take and give): these
+    Values first, even one ``fn`` does not use, then any other leaf ``fn`` closes over.
+    Raises ``TracingError`` if ``fn``'s graph depends on the data.
     """
     if not isinstance(n_inputs, int) or n_inputs < 0:
         raise ValueError(f"n_inputs must be a non-negative int, got {n_inputs!r}")
@@ -95,4 +99,4 @@ def trace(
             "fn built two different graphs from the same inputs (randomness, or state kept "
             "between calls), so one trace cannot stand for every call; use the eager engine"
         )
-    return Tape(outputs, placeholders)
+    return Tape(outputs, placeholders, parameters)
