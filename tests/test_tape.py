@@ -410,6 +410,60 @@ def test_dense_and_not_quite_dense_layouts_give_eager_gradients(name):
     assert layers == expected[name]
 
 
+FUSION_CASES = {
+    # how the units z_k = b_k + sum_j W_kj x_j are used -> the dense group's name
+    "every unit feeds tanh": (lambda zs: [z.tanh() for z in zs], "dense+tanh"),
+    "every unit feeds relu": (lambda zs: [z.relu() for z in zs], "dense+relu"),
+    "units feed tanh or sin": (
+        lambda zs: [z.tanh() if k % 2 else z.sin() for k, z in enumerate(zs)],
+        "dense",
+    ),
+    "a unit is also read directly": (lambda zs: [z.tanh() for z in zs] + [zs[0] * 0.5], "dense"),
+    "leaky_relu takes a second operand": (lambda zs: [z.leaky_relu(0.1) for z in zs], "dense"),
+    "a unit is an output": (lambda zs: [z.tanh() for z in zs], "dense"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FUSION_CASES))
+def test_a_layer_s_activation_is_fused_only_when_every_unit_feeds_it_alone(case):
+    activate, name = FUSION_CASES[case]
+    rng = np.random.default_rng(zlib.crc32(case.encode()))
+    W = [[Value(float(rng.normal())) for _ in range(3)] for _ in range(4)]
+    b = [Value(float(rng.normal())) for _ in range(4)]
+    params = [w for row in W for w in row] + b
+
+    def per_sample(x1, x2, x3, t):
+        xs = [x1, x2, x3]
+        zs = [
+            sum((w * x for w, x in zip(row, xs, strict=True)), bk)
+            for row, bk in zip(W, b, strict=True)
+        ]
+        h = activate(zs)
+        loss = (sum(h[1:], h[0]) - t) ** 2
+        return [loss, zs[1]] if case == "a unit is an output" else loss
+
+    XT = rng.normal(size=(11, 4))
+    tape = trace(per_sample, 4)
+    assert [g.name for g in tape.groups if isinstance(g, DenseGroup)] == [name]
+    seeds = np.column_stack([np.ones(11), np.linspace(-1, 1, 11)])  # both outputs, if two
+    for p in params:
+        p.grad = 0.0
+    outs = tape(XT)
+    tape.backward(grad_outputs=seeds[:, : tape.n_outputs], reduction="sum")
+    tape_grads = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    eager = [per_sample(*[Value(float(v)) for v in row]) for row in XT]
+    total = Value(0.0)
+    for result, weights in zip(eager, seeds.tolist(), strict=True):
+        for out, w in zip(result if isinstance(result, list) else [result], weights, strict=False):
+            total = total + out * w
+    total.backward()
+    eager_outs = [[v.data for v in (r if isinstance(r, list) else [r])] for r in eager]
+    np.testing.assert_allclose(outs.reshape(11, -1), eager_outs, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tape_grads, [p.grad for p in params], rtol=1e-9, atol=1e-14)
+
+
 def test_code_in_a_module_named_like_the_engine_cannot_read_traced_data():
     # who may read a traced number is not decided by the caller's module name: the engine
     # reads the slot itself, everyone else gets the error

