@@ -137,6 +137,14 @@ def peak_mb(results: list[dict]) -> float | None:
     return statistics.median(peaks) if peaks else None
 
 
+def lowest_accuracy(results: list[dict]) -> float | None:
+    """The lowest of the repeats' test accuracy (info["test_accuracy"]), or None."""
+    accuracies = [
+        r["info"]["test_accuracy"] for r in results if "test_accuracy" in r.get("info", {})
+    ]
+    return min(accuracies) if accuracies else None
+
+
 def medians(w: Workload, results: dict, mine: list[dict], micro: list[dict]) -> Medians:
     """What w's target is judged on: medians of its row and of its floor and torch rows."""
 
@@ -153,6 +161,7 @@ def medians(w: Workload, results: dict, mine: list[dict], micro: list[dict]) -> 
         torch=median(torch),
         peak=peak_mb(mine),
         floor_peak=peak_mb(floor),
+        accuracy=lowest_accuracy(mine),
     )
 
 

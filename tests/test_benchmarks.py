@@ -44,6 +44,17 @@ def test_issue_17_judges_the_tape_against_torch_batched_and_the_floor_s_peak_mem
     )
 
 
+def test_the_digits_row_is_judged_on_its_worst_repeat_s_test_accuracy():
+    target = WORKLOADS["digits-tape"].target
+    assert target.text() == "test accuracy > 95%"
+    runs = [_run(0.02, test_accuracy=0.96), _run(0.03, test_accuracy=0.94)]
+    assert harness.lowest_accuracy(runs) == 0.94
+    m = harness.medians(WORKLOADS["digits-tape"], {}, runs, [])
+    assert target.verdict(m) == "test accuracy > 95% (no)"
+    assert target.verdict(Medians(0.02, accuracy=0.9638)) == "test accuracy > 95% (yes)"
+    assert target.verdict(Medians(0.02)) == "test accuracy > 95% (n/a)"
+
+
 def _run(seconds: float, **info) -> dict:
     return {"samples": [seconds], "unit": "s", "info": info}
 
