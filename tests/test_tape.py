@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import autograd.tape.groups as tape_groups
+import nn.functional as F
 from autograd import TracingError, Value, no_grad, trace
 from autograd.tape.dense import DenseGroup
 
@@ -462,6 +463,66 @@ def test_a_layer_s_activation_is_fused_only_when_every_unit_feeds_it_alone(case)
     eager_outs = [[v.data for v in (r if isinstance(r, list) else [r])] for r in eager]
     np.testing.assert_allclose(outs.reshape(11, -1), eager_outs, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(tape_grads, [p.grad for p in params], rtol=1e-9, atol=1e-14)
+
+
+def _logits(ws, x1, x2):
+    return [w1 * x1 + w2 * x2 for w1, w2 in ws]
+
+
+def _log_softmax_by_hand(xs, reuse_shift: bool):
+    # nn.functional.log_softmax's graph, written out; optionally a shifted value read twice
+    m = xs[0]
+    for x in xs[1:]:
+        m = m + (x - m).relu()
+    zs = [x - m for x in xs]
+    exps = [z.exp() for z in zs]
+    log_total = sum(exps[1:], exps[0]).log()
+    out = [z - log_total for z in zs]
+    return out + [zs[0] * 0.5] if reuse_shift else out
+
+
+SOFTMAX_CASES = {
+    # name: (classes, scale of the logits, per-sample loss from logits and target, fused?)
+    "one class": (1, 1.0, lambda zs, t: -F.log_softmax(zs)[0] * t, True),
+    "three classes": (3, 1.0, lambda zs, t: -F.log_softmax(zs)[1] * t, True),
+    "ten classes, cross-entropy": (10, 1.0, lambda zs, t: F.cross_entropy(zs, 3) * t, True),
+    "large logits": (4, 400.0, lambda zs, t: -F.log_softmax(zs)[2] * t, True),
+    "tied logits": (4, 0.0, lambda zs, t: -F.log_softmax(zs)[0] * t, True),
+    "softmax, not log": (4, 1.0, lambda zs, t: F.softmax(zs)[1] * t, False),
+    "a shifted value read twice": (
+        4,
+        1.0,
+        lambda zs, t: sum(_log_softmax_by_hand(zs, reuse_shift=True)) * t,
+        False,
+    ),
+    "by hand, as nn writes it": (
+        4,
+        1.0,
+        lambda zs, t: sum(_log_softmax_by_hand(zs, reuse_shift=False)) * t,
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SOFTMAX_CASES))
+def test_log_softmax_runs_as_one_group_only_for_its_exact_pattern(case):
+    classes, scale, loss, fused = SOFTMAX_CASES[case]
+    rng = np.random.default_rng(zlib.crc32(case.encode()))
+    ws = [(Value(float(a)), Value(float(b))) for a, b in rng.normal(size=(classes, 2)) * scale]
+    if scale == 0.0:  # every logit equal: ties at every link of the running maximum
+        ws = [(Value(0.5), Value(-0.25)) for _ in range(classes)]
+    params = [w for pair in ws for w in pair]
+
+    def per_sample(x1, x2, t):
+        return loss(_logits(ws, x1, x2), t)
+
+    XT = np.column_stack([rng.normal(size=(12, 2)), rng.uniform(0.5, 1.5, 12)])
+    tape = trace(per_sample, 3)
+    assert ("log_softmax" in [g.name for g in tape.groups]) is fused
+    eager_out, eager_grads = eager_gradients(per_sample, XT, params)
+    tape_out, tape_grads = tape_gradients(tape, XT, params)
+    np.testing.assert_allclose(tape_out, eager_out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tape_grads, eager_grads, rtol=1e-9, atol=1e-12)
 
 
 def test_code_in_a_module_named_like_the_engine_cannot_read_traced_data():

@@ -12,7 +12,8 @@
    the first rows (one slice to fill per call).  Only rows that backward adds into or reads
    are zeroed before it (``Compiled.zero_rows``).
 4. *Dense layers* (``dense.py``): sums of parameter x input over shared inputs become one
-   matrix product, with the activation every unit feeds fused in.
+   matrix product, with the activation every unit feeds fused in.  *Log-softmax*
+   (``softmax.py``): nn's pattern of 3K + 2 groups becomes one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .. import primitives as P
 from ..value import Constant, Value
 from .dense import ParameterArrays, build_dense, dense_unit
 from .groups import Group, OpGroup, Route, Rows, SumGroup, index
+from .softmax import LogSoftmaxGroup, log_softmax_unit
 
 
 @dataclass
@@ -232,6 +234,32 @@ class _DenseEntry(_Entry):
         )
 
 
+class _LogSoftmaxEntry(_Entry):
+    """One log-softmax (``softmax.py``): K inputs in, K outputs."""
+
+    name = "log_softmax"
+
+    def __init__(self, level: int, inputs: list[Value], outputs: list, input_needs: bool) -> None:
+        super().__init__(level)
+        self.inputs = inputs
+        self.outputs = outputs  # K of them, None where no one reads one
+        self.input_needs = input_needs
+
+    def slots(self) -> list[list[Value]]:
+        return [self.inputs]
+
+    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
+        rows = np.array([row[x] for x in self.inputs], dtype=np.intp)
+        route = Route(rows, np.ones(len(rows), dtype=bool)) if self.input_needs else None
+        present = [k for k, out in enumerate(self.outputs) if out is not None]
+        return LogSoftmaxGroup(
+            index([row[n] for n in self.nodes]),
+            index(rows.tolist()),
+            None if len(present) == len(self.outputs) else np.array(present, dtype=np.intp),
+            route,
+        )
+
+
 # ---- the three steps ----------------------------------------------------------------------------
 
 
@@ -321,10 +349,30 @@ def _fused_activations(dense: dict, outputs: list[Value], uses) -> dict[Value, V
     return fused
 
 
+def _log_softmaxes(order, outputs, fused, uses) -> tuple[dict, set]:
+    """{output node: (inputs, outputs)} of every log-softmax pattern, and its inner nodes."""
+    output_set = set(outputs)
+
+    def terms_of(node: Value) -> list[Value]:
+        return _sum_terms(node, fused) if node._prim is P.ADD else [node]
+
+    units: dict[Value, tuple] = {}
+    inner: set[Value] = set()
+    for node in order:
+        if node._prim is P.LOG and node not in inner:
+            unit = log_softmax_unit(node, terms_of, uses, output_set)
+            if unit is not None:
+                xs, outs, nodes = unit
+                units.update(dict.fromkeys([o for o in outs if o is not None], (xs, outs)))
+                inner.update(nodes)
+    return units, inner
+
+
 def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
     """Fuse sums, give every op node a level and group it with its kind on its level."""
     uses = _uses(order)
     fused = _fused_adds(order, outputs, uses)
+    softmax_of, softmax_inner = _log_softmaxes(order, outputs, fused, uses)
     dense, absorbed = _dense_units(order, outputs, parameters, fused, uses)
     activation_of = _fused_activations(dense, outputs, uses)
     activations = set(activation_of.values())
@@ -333,8 +381,20 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
     sums: dict[int, _SumEntry] = {}
     ops: dict[tuple[int, P.Primitive], _OpEntry] = {}
     layers: dict[tuple, _DenseEntry] = {}
+    softmaxes: list[_LogSoftmaxEntry] = []
     for node in order:
-        if node in fused or node in absorbed or node in activations:
+        if node in fused or node in absorbed or node in activations or node in softmax_inner:
+            continue
+        if node in softmax_of:
+            if node not in level:  # the first of its outputs: the whole unit at once
+                xs, outs = softmax_of[node]
+                lv = 1 + max(level[x] for x in xs)
+                needs = any(needs_grad[x] for x in xs)
+                entry = _LogSoftmaxEntry(lv, xs, outs, needs)
+                for out in [o for o in outs if o is not None]:
+                    level[out], needs_grad[out] = lv, needs
+                    entry.add(out, xs, [])
+                softmaxes.append(entry)
             continue
         if node.is_leaf:
             level[node], needs_grad[node] = 0, node in parameters
@@ -364,7 +424,7 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
                 entry = ops[lv, node._prim] = _OpEntry(lv, node._prim)
         entry.add(node, operands, [needs_grad[o] and member_needs for o in operands])
     # level by level; within a level by name (the order rows are numbered in)
-    entries = [*sums.values(), *ops.values(), *layers.values()]
+    entries = [*sums.values(), *ops.values(), *layers.values(), *softmaxes]
     return sorted(entries, key=lambda e: (e.level, e.name))
 
 
