@@ -6,9 +6,10 @@ on a batch gives every node a row of numbers (one per sample) instead of one flo
 the primitives' own forwards and derivative rules (``primitives.py``) on numpy arrays.
 
 Read bottom-up: ``groups.py`` (the kinds of group: one numpy call per group, forward and
-backward), ``schedule.py`` (compiling: fused sums, levels, rows), ``replay.py`` (``Tape``:
-the arrays, a batch forward and backward), ``tracing.py`` (``trace``: recording ``fn``, and
-what cannot be traced).
+backward), ``dense.py`` and ``softmax.py`` (patterns that run as one group: a dense layer with
+its activation, a log-softmax), ``schedule.py`` (compiling: fused sums, levels, rows),
+``replay.py`` (``Tape``: the arrays, a batch forward and backward), ``tracing.py``
+(``trace``: recording ``fn``, and what cannot be traced).
 """
 
 from ..value import TracingError
