@@ -244,6 +244,36 @@ def test_a_graph_that_changes_from_call_to_call_is_refused():
         trace(fn, 1)
 
 
+def _shared(x, w):
+    y = x * w
+    return y + y
+
+
+GRAPH_PAIRS = {
+    # two graphs fn alternates between: each pair differs in one way only
+    "operands swapped": (lambda x, w: x * w, lambda x, w: w * x),
+    "another constant": (lambda x, w: 2.0 * x * w, lambda x, w: 3.0 * x * w),
+    "another op": (lambda x, w: (x * w).tanh(), lambda x, w: (x * w).sigmoid()),
+    "one node used twice, or two equal nodes": (_shared, lambda x, w: x * w + x * w),
+    "one more op": (lambda x, w: x * w, lambda x, w: (x * w).relu()),
+    "another input": (lambda x, w: x * w, lambda x, w: w * w),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GRAPH_PAIRS))
+def test_two_recordings_that_differ_in_any_one_way_are_refused(case):
+    w, calls = Value(1.5), []
+
+    def fn(x):
+        calls.append(1)
+        return GRAPH_PAIRS[case][len(calls) % 2](x, w)
+
+    with pytest.raises(TracingError, match="two different graphs from the same inputs"):
+        trace(fn, 1)
+    for variant in GRAPH_PAIRS[case]:  # each alone traces
+        trace(lambda x, variant=variant: variant(x, w), 1)
+
+
 def test_an_example_near_a_domain_edge_traces():
     # the second recording uses the same example, so it cannot leave the op's domain
     w = Value(1.0)

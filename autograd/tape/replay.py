@@ -32,12 +32,14 @@ class Tape:
         outputs: list[Value],
         placeholders: list[Value],
         parameters: Sequence[Value] | None = None,
+        order: list[Value] | None = None,
     ):
         self.n_inputs = len(placeholders)
         self.n_outputs = len(outputs)
         placeholder_set = set(placeholders)
-        order = topological_order(list(outputs) + list(placeholders))
-        leaves = [n for n in order if n.is_leaf]
+        if order is None:  # trace passes the order it sorted already
+            order = topological_order(list(outputs) + list(placeholders))
+        leaves = [n for n in order if n._prim is None]
         found = [n for n in leaves if n not in placeholder_set and type(n) is not Constant]
         self.parameters = _parameter_order(parameters, found)
         detached = [n for n in leaves if type(n) is TracedValue and n not in placeholder_set]

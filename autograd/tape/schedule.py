@@ -52,7 +52,7 @@ def compile_graph(
     parameters: list[Value],
 ) -> Compiled:
     """Groups and rows for the graph `order` (parents first) computes."""
-    leaves = [n for n in order if n.is_leaf]
+    leaves = [n for n in order if n._prim is None]
     constants = [n for n in leaves if type(n) is Constant]
     schedule = _schedule(order, outputs, set(parameters))
     row = _assign_rows(schedule, placeholders, leaves, skip=_dense_only(schedule, parameters))
@@ -267,7 +267,9 @@ def _uses(order: list[Value]) -> dict[Value, list[Value]]:
     """For every node, the nodes that take it as an operand."""
     uses: dict[Value, list[Value]] = {n: [] for n in order}
     for node in order:
-        for parent in node.parents:
+        for parent in (node._a, node._b):  # the slots, not .parents (a tuple per call)
+            if parent is None:
+                break
             uses[parent].append(node)
     return uses
 
@@ -291,7 +293,7 @@ def _sum_terms(root: Value, fused: set[Value]) -> list[Value]:
     while stack:
         node = stack.pop()
         if node is root or node in fused:
-            stack.extend(reversed(node.parents))
+            stack.extend((node._b, node._a) if node._b is not None else (node._a,))
         else:
             terms.append(node)
     return terms
@@ -396,7 +398,7 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
                     entry.add(out, xs, [])
                 softmaxes.append(entry)
             continue
-        if node.is_leaf:
+        if node._prim is None:  # a leaf
             level[node], needs_grad[node] = 0, node in parameters
             continue
         if node in dense:

