@@ -340,6 +340,82 @@ def test_failing_create_graph_backward_leaves_every_grad_as_it_was():
 
 
 # --------------------------------------------------------------------------------------------
+# Overflow: the forward's rule, in backward too
+# --------------------------------------------------------------------------------------------
+# An infinite gradient made from finite numbers is an OverflowError naming the node, on floats
+# as with create_graph=True (and on the tape); infinities that come in with the numbers (an
+# infinite .data, an infinite seed) are passed on, as in forward.
+
+
+def give_every_node_an_old_grad(root: Value) -> list:
+    for i, (node, _) in enumerate(snapshot(root)):
+        node.grad = float(i) + 0.25
+    return snapshot(root)
+
+
+@pytest.mark.parametrize("how", ["backward", "grad", "create_graph"])
+def test_gradient_overflowing_in_a_rule_raises_overflow_error_naming_the_op(how):
+    x = Value(1e-300, label="x")
+    out = x.log() * 1e10  # forward: -6.9e12; d out / dx = 1e10 / 1e-300 = 1e310 overflows
+    before = give_every_node_an_old_grad(out)
+    with pytest.raises(OverflowError, match=r"^backward through log\(x=1e-300\): .*overflows"):
+        if how == "grad":
+            autograd.grad(out, x)
+        else:
+            out.backward(create_graph=how == "create_graph")
+    assert snapshot(out) == before  # the very same objects
+
+
+def test_gradient_overflowing_in_the_sum_of_two_uses_raises_naming_the_node():
+    x = Value(1e-300, label="x")
+    out = x.log() * 1e8 + x.log() * 1e8  # each use sends x 1e308; together they overflow
+    before = give_every_node_an_old_grad(out)
+    with pytest.raises(
+        OverflowError,
+        match=r"^backward: the gradient of x=1e-300 overflows a float: 1e\+308 \+ 1e\+308 \(the "
+        r"sum of what its uses send back\)",
+    ):
+        out.backward()
+    assert snapshot(out) == before
+    x.grad = 0.0
+    with pytest.raises(OverflowError, match=r"add\("):  # create_graph: the recorded sum's add
+        out.backward(create_graph=True)
+    assert x.grad == 0.0
+
+
+def test_gradient_overflowing_when_the_old_grad_is_added_back_raises():
+    x = Value(1e-300, label="x")
+    out = x.log() * 1e8  # d out / dx = 1e308, finite
+    x.grad = 1e308
+    with pytest.raises(OverflowError, match=r"gradient of x=1e-300 .*\(its \.grad from before"):
+        out.backward()
+    assert x.grad == 1e308 and out.grad == 0.0
+
+
+def test_infinities_in_the_numbers_or_the_seed_pass_through_backward():
+    top, w = Value(math.inf), Value(3.0)
+    (top * w).backward()  # d/dw = inf, made from the infinite operand
+    assert (top.grad, w.grad) == (3.0, math.inf)
+    v = Value(2.0)
+    (v * v).backward(math.inf)
+    assert v.grad == math.inf
+    nan_node = Value(math.inf) * 0.0
+    c = Value(2.0)
+    (nan_node * c + c).backward()
+    assert math.isnan(c.grad)
+    (gc_,) = autograd.grad(top * w, [w])
+    assert gc_ == math.inf
+
+
+def test_an_overflow_after_an_infinity_that_came_in_is_still_an_overflow():
+    top, x = Value(math.inf), Value(1e-300, label="x")
+    out = top * 2.0 + x.log() * 1e10  # the infinity passes on; the log's gradient overflows
+    with pytest.raises(OverflowError, match=r"log\(x=1e-300\)"):
+        out.backward()
+    assert top.grad == 0.0 and x.grad == 0.0
+
+
+# --------------------------------------------------------------------------------------------
 # Size: a million-op chain and a 100,000-term sum
 # --------------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ with central differences and explains a disagreement input by input.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -125,12 +126,25 @@ def test_nan_in_forward_is_reported():
     assert "sub" in message and "top" in message and "nan" in message
 
 
-def test_infinity_in_backward_names_op_operands_and_labels():
+def test_overflow_in_backward_is_the_same_overflow_error_under_detect_anomaly():
+    # as in forward: an infinity made from finite numbers is an OverflowError, with or without
+    # detect_anomaly (it was a FloatingPointError under detect_anomaly before)
     x = Value(1e-300, label="tiny")
     w = x * 1e200  # forward stays finite: 1e-100
     out = w * 1e200  # 1e100; d out / d x = 1e400 overflows
+    for block in (contextlib.nullcontext, autograd.detect_anomaly):
+        with block(), pytest.raises(OverflowError) as info:
+            out.backward()
+        message = str(info.value)
+        assert message.startswith("backward through mul(tiny=1e-300, 1e+200): the gradient ")
+        assert x.grad == 0.0
+
+
+def test_infinity_coming_into_backward_is_reported_under_detect_anomaly():
+    x = Value(math.inf, label="top")
+    out = x * Value(2.0, label="two")  # d out / d two = inf, from an infinite operand
     message = anomaly_message(out.backward)
-    assert "backward" in message and "mul" in message and "tiny" in message and "inf" in message
+    assert "backward" in message and "mul" in message and "top" in message and "inf" in message
 
 
 def test_nan_in_backward_is_reported():
@@ -142,14 +156,16 @@ def test_nan_in_backward_is_reported():
     assert "backward" in message and "mul" in message and "scale" in message and "nan" in message
 
 
-def test_nothing_raises_outside_detect_anomaly():
+def test_infinities_pass_on_outside_detect_anomaly_in_forward_and_backward():
     a, b = Value(math.inf), Value(1e200)
     product = a * b  # an infinite operand passes its infinity on
     assert math.isinf(product.data)
-    x = Value(1e-300)
-    out = (x * 1e200) * 1e200
-    out.backward()
-    assert math.isinf(x.grad)
+    product.backward()  # d product / d b = inf, from the infinite a: passed on too
+    assert math.isinf(b.grad) and a.grad == 1e200
+    nan_node = Value(math.inf) * 0.0
+    c = Value(2.0)
+    (nan_node * c).backward()
+    assert math.isnan(c.grad)
 
 
 def test_detect_anomaly_restores_the_previous_setting():
@@ -159,8 +175,8 @@ def test_detect_anomaly_restores_the_previous_setting():
 
 
 def test_anomaly_in_backward_leaves_every_grad_as_it_was():
-    x = Value(1e-300, label="tiny")
-    out = (x * 1e200) * 1e200
+    x = Value(math.inf, label="top")
+    out = (x * 2.0) * Value(3.0)  # d out / d 3.0 = inf, passed on from x: an anomaly
     nodes = autograd.topological_order(out)
     before = [n.grad for n in nodes]
     with pytest.raises(FloatingPointError), autograd.detect_anomaly():
