@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -325,6 +325,52 @@ def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
 # modes together cost +0.6% instructions on a wide graph's forward (16.06k -> 16.15k per leaf,
 # callgrind), -0.6% on a step of micrograd's demo (the modes' flag is cheaper to read).
 _isfinite = math.isfinite
+
+
+def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value | None) -> Value:
+    """``sum((w * x for w, x in zip(weights, inputs)), bias)``: the same graph, node for node.
+
+    A neuron's weighted sum, recorded exactly as micrograd's ``sum`` records it (a mul per
+    term, then adds from the left: ``((b + w1*x1) + w2*x2) + ...``; without a bias the first
+    product starts the sum), so its pictures, gradients and tape are unchanged.  The nodes are
+    made here in one loop instead of two operator calls and two _compute calls per term: a step
+    of micrograd's demo (MLP 2-16-16-1, GC off) went from 512M to 393M instructions (-23%,
+    callgrind, 2026-11-29).
+    While a mode is on (no_grad, detect_anomaly, tracing) it runs the operators themselves.
+    """
+    if hot.checks:
+        total = bias
+        for w, x in zip(weights, inputs, strict=True):
+            total = w * x if total is None else total + w * x
+        return total
+    mul, add, isfinite = P.MUL, P.ADD, _isfinite
+    total = bias
+    for w, x in zip(weights, inputs, strict=True):
+        data = w.data * x.data  # mul's forward (operator.mul), as _compute would call it
+        if not isfinite(data):
+            _check_overflow(mul, w, x, data)
+        term = _new(Value)
+        term.data = data
+        term.grad = ZERO
+        term.label = ""
+        term._prim = mul
+        term._a = w
+        term._b = x
+        if total is None:
+            total = term
+            continue
+        data = total.data + data  # add's forward
+        if not isfinite(data):
+            _check_overflow(add, total, term, data)
+        out = _new(Value)
+        out.data = data
+        out.grad = ZERO
+        out.label = ""
+        out._prim = add
+        out._a = total
+        out._b = term
+        total = out
+    return total
 
 
 def _check_overflow(prim: Primitive, a: Value, b: Value | None, data) -> None:

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from autograd import Value
+from autograd.value import weighted_sum
 
 from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, get_activation
 from .module import Module, finite_number
@@ -203,10 +204,8 @@ class Neuron(Module):
         return self._weighted_sum(_inputs(x, len(self.w)))
 
     def _weighted_sum(self, x: Sequence[Value]) -> Value:
-        if self.b is not None:
-            return sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
-        products = [wi * xi for wi, xi in zip(self.w, x, strict=True)]
-        return sum(products[1:], products[0])
+        # sum((w_i * x_i), b) as micrograd writes it, the same nodes made in one loop
+        return weighted_sum(self.w, x, self.b)
 
     def activate(self, z: Value) -> Value:
         """The neuron's activation applied to its weighted sum z."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import pytest
@@ -118,6 +119,57 @@ def test_neuron_computes_micrograds_sum_then_activation():
     assert nn.Neuron.from_weights([2.0], b=0.0, activation="tanh")(0.5).data == pytest.approx(
         0.7615941559557649
     )
+
+
+def micrograd_graph(root: Value) -> tuple:
+    """root's graph as nested (op, data, parents), leaves by identity: equal graphs, equal."""
+    if root.is_leaf:
+        return ("leaf", id(root))
+    return (root.op, root.data, tuple(micrograd_graph(p) for p in root.parents))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("mode", ["none", "no_grad", "detect_anomaly", "trace"])
+def test_weighted_sum_records_micrograds_sum_node_for_node_in_every_mode(bias, mode):
+    neuron = nn.Neuron(3, "tanh", bias=bias, seed=4)
+    x = [Value(0.5, label="a"), Value(-2.0), Value(1.5)]
+
+    def micrograd(w, x, b):  # micrograd's Neuron: sum((wi*xi for wi, xi in zip(w, x)), b)
+        if b is not None:
+            return sum((wi * xi for wi, xi in zip(w, x, strict=True)), b)
+        products = [wi * xi for wi, xi in zip(w, x, strict=True)]
+        return sum(products[1:], products[0])
+
+    if mode == "trace":  # the tape sees micrograd's adds and muls (its dense layers need them)
+        point = [0.5, -2.0, 1.5]
+        ours = autograd.trace(lambda *x: neuron.net(x), 3, example=point)
+        theirs = autograd.trace(lambda *x: micrograd(neuron.w, x, neuron.b), 3, example=point)
+        assert [g.name for g in ours.groups] == [g.name for g in theirs.groups]
+        return
+    block = {"none": contextlib.nullcontext, "no_grad": autograd.no_grad}.get(
+        mode, autograd.detect_anomaly
+    )
+    with block():
+        z, expected = neuron.net(x), micrograd(neuron.w, x, neuron.b)
+    assert type(z) is type(expected) and z.data == expected.data
+    if mode == "no_grad":
+        assert z.is_leaf and expected.is_leaf
+        return
+    assert micrograd_graph(z) == micrograd_graph(expected)
+    z.backward()
+    grads = [p.grad for p in (*neuron.parameters(), *x)]
+    for v in (*neuron.parameters(), *x):
+        v.grad = 0.0
+    expected.backward()
+    assert [p.grad for p in (*neuron.parameters(), *x)] == grads
+
+
+def test_an_overflow_inside_a_neurons_sum_names_the_op_and_operands():
+    neuron = nn.Neuron.from_weights([1e200, 1.0], b=1e308, activation="linear")
+    with pytest.raises(OverflowError, match=r"mul\(w\.0=1e\+200, x=1e\+200\)"):
+        neuron([Value(1e200, label="x"), Value(1.0)])
+    with pytest.raises(OverflowError, match=r"add\(b=1e\+308, 1e\+308\)"):
+        neuron([Value(1e108), Value(0.0)])
 
 
 def test_layer_returns_one_value_for_one_unit_and_a_list_otherwise():
