@@ -84,11 +84,11 @@ def _inputs(x: Sequence | Value | float, n: int) -> Sequence[Value]:
         raise ValueError(f"expected {n} input{'s' if n != 1 else ''}, got {len(x)}")
     if all(isinstance(xi, Value) for xi in x):
         return x
+    for i, xi in enumerate(x):  # the neurons read .data of every input (autograd's weighted_sum)
+        if not isinstance(xi, (Value, numbers.Real)):
+            raise TypeError(f"input {i} must be a number or a Value, got {type(xi).__name__}")
     return [
-        xi
-        if isinstance(xi, Value) or not isinstance(xi, numbers.Real)
-        else Value(xi, label=input_name(i))
-        for i, xi in enumerate(x)
+        xi if isinstance(xi, Value) else Value(xi, label=input_name(i)) for i, xi in enumerate(x)
     ]
 
 

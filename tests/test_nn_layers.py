@@ -172,6 +172,11 @@ def test_an_overflow_inside_a_neurons_sum_names_the_op_and_operands():
         neuron([Value(1e108), Value(0.0)])
 
 
+def test_an_input_that_is_neither_a_number_nor_a_value_is_refused_by_position():
+    with pytest.raises(TypeError, match="input 1 must be a number or a Value, got str"):
+        nn.MLP(2, [3, 1])([1.0, "2"])
+
+
 def test_layer_returns_one_value_for_one_unit_and_a_list_otherwise():
     assert isinstance(nn.Layer(2, 1)([1, 2]), Value)
     out = nn.Layer(2, 3)([1, 2])
