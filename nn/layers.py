@@ -22,7 +22,7 @@ from autograd import Value
 from autograd.value import weighted_sum
 
 from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, get_activation
-from .module import Module, finite_number
+from .module import Module, finite_number, parts_of_one_model
 from .notation import input_name, named_weights, shown_names
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ class Neuron(Module):
             raise TypeError(f"activation must be a name or a function, got {activation!r}")
         self.w = [Value(w) for w in init_weights(init, nin, fan_out, _rng(seed, rng))]
         self.b = Value(0.0) if bias else None  # micrograd starts biases at 0
-        self.relabel()
+        self._relabel_when_whole()
 
     @property
     def nin(self) -> int:
@@ -269,11 +269,12 @@ class Layer(Module):
             unit_activation, self._layer_act = activation, None
         self._act_name = _activation_name(activation)
         rng = _rng(seed, rng)
-        self.neurons = [
-            Neuron(nin, unit_activation, bias, init=init, rng=rng, fan_out=nout)
-            for _ in range(nout)
-        ]
-        self.relabel()
+        with parts_of_one_model():
+            self.neurons = [
+                Neuron(nin, unit_activation, bias, init=init, rng=rng, fan_out=nout)
+                for _ in range(nout)
+            ]
+        self._relabel_when_whole()
 
     @property
     def nin(self) -> int:
@@ -365,18 +366,19 @@ class MLP(Module):
         sizes = [nin] + [positive_int(n, "layer size") for n in nouts]
         rng = _rng(seed, None)
         last = len(sizes) - 2
-        self.layers = [
-            Layer(
-                sizes[i],
-                sizes[i + 1],
-                output_activation if i == last else activation,
-                bias,
-                init=init,
-                rng=rng,
-            )
-            for i in range(len(sizes) - 1)
-        ]
-        self.relabel()
+        with parts_of_one_model():
+            self.layers = [
+                Layer(
+                    sizes[i],
+                    sizes[i + 1],
+                    output_activation if i == last else activation,
+                    bias,
+                    init=init,
+                    rng=rng,
+                )
+                for i in range(len(sizes) - 1)
+            ]
+        self._relabel_when_whole()
 
     @property
     def nin(self) -> int:
@@ -425,10 +427,11 @@ class MLP(Module):
             raise ValueError(f"{len(weights)} weight matrices but {len(biases)} bias vectors")
         model = cls.__new__(cls)
         last = len(weights) - 1
-        model.layers = [
-            Layer.from_weights(W, b, output_activation if k == last else activation)
-            for k, (W, b) in enumerate(zip(weights, biases, strict=True))
-        ]
+        with parts_of_one_model():
+            model.layers = [
+                Layer.from_weights(W, b, output_activation if k == last else activation)
+                for k, (W, b) in enumerate(zip(weights, biases, strict=True))
+            ]
         model.relabel()
         return model
 
@@ -461,11 +464,12 @@ class MLP(Module):
         from .pytorch import read_sequential
 
         layers = []
-        for where, W, b, activation in read_sequential(module):
-            try:
-                layers.append(Layer.from_weights(W, b, activation))
-            except ValueError as exc:  # a NaN or infinite weight, named W[i][j] or b[j]
-                raise ValueError(f"{where}: {exc}") from None
+        with parts_of_one_model():
+            for where, W, b, activation in read_sequential(module):
+                try:
+                    layers.append(Layer.from_weights(W, b, activation))
+                except ValueError as exc:  # a NaN or infinite weight, named W[i][j] or b[j]
+                    raise ValueError(f"{where}: {exc}") from None
         model = cls.__new__(cls)
         model.layers = layers
         model.relabel()

@@ -20,7 +20,9 @@ import json
 import math
 import numbers
 import os
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from autograd import Value
@@ -32,6 +34,26 @@ FILE_FORMAT = "chainrule.nn/1"
 # million parameters, far beyond what a scalar engine trains; the cap keeps a wrong path
 # (/dev/zero, a disk image) from being read into memory.
 MAX_LOAD_BYTES = 64 * 1024 * 1024
+
+
+class _Building(threading.local):
+    depth = 0  # how many models this thread is building parts for
+
+
+_building = _Building()
+
+
+@contextmanager
+def parts_of_one_model() -> Iterator[None]:
+    """Modules built inside skip their own ``relabel()``: the model they are parts of relabels
+    all of them once, when it is whole (their names depend on it anyway).  Relabelling every
+    neuron, then every layer, then the MLP made ``MLP(2, [16, 16, 1])`` take 5.0 ms against
+    1.8 ms with one relabel at the end (37 walks over the model instead of one)."""
+    _building.depth += 1
+    try:
+        yield
+    finally:
+        _building.depth -= 1
 
 
 class IncompatibleKeys(NamedTuple):
@@ -174,6 +196,11 @@ class Module:
                 )
         for name, p in self.named_parameters():
             p.label = ParameterLabel(name, shown.get(name))
+
+    def _relabel_when_whole(self) -> None:
+        """``relabel()``, unless this module is built as a part of another, which will."""
+        if not _building.depth:
+            self.relabel()
 
     def _shown_names(self) -> dict[str, str]:
         """{dotted name: the name pictures show} for parameters, neurons and layers; a network

@@ -339,3 +339,36 @@ def test_file_text_in_load_errors_is_escaped_and_cut_short(tmp_path, where):
     message = str(info.value)
     assert "\x1b" not in message and "\x07" not in message and "\n" not in message
     assert "\\x1b" in message and len(message) < 600
+
+
+def _labels(model):
+    return [(name, repr(m._name), repr(m._output_label)) for name, m in model.named_modules()] + [
+        (name, repr(p.label)) for name, p in model.named_parameters()
+    ]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: nn.MLP(2, [3, 2, 1], seed=0),
+        lambda: nn.MLP.from_weights(
+            [[[1.0, 2.0], [3.0, 4.0]], [[5.0], [6.0]]], [[0.5, 0.5], [1.0]]
+        ),
+        lambda: nn.Layer(3, 2, seed=0),
+        lambda: nn.Neuron(4, seed=0),
+    ],
+)
+def test_a_model_built_from_parts_is_labelled_as_by_a_fresh_relabel(build):
+    # parts skip their own relabel while their model is built; the model's one relabel at
+    # the end must leave exactly the labels relabelling everything again gives
+    model = build()
+    before = _labels(model)
+    model.relabel()
+    assert _labels(model) == before
+    assert all(p.label for p in model.parameters())
+
+
+def test_a_failed_build_leaves_later_models_labelled():
+    with pytest.raises(ValueError, match="b has 1 entries"):  # raised inside the first layer
+        nn.MLP.from_weights([[[1.0, 2.0], [3.0, 4.0]]], [[0.5]])
+    assert all(p.label for p in nn.Neuron(2, seed=0).parameters())
