@@ -523,13 +523,42 @@ def apply(prim: Primitive, *operands: Value) -> Value:
 
 def _operator(prim: Primitive, reflected: bool = False):
     """The method behind `x <op> y` (or, reflected, `y <op> x`) for a two-operand primitive."""
+    if reflected:
 
-    def method(self: Value, other) -> Value:
-        if not isinstance(other, Value):
-            other = _constant(other)
-            if other is None:
-                return NotImplemented  # Python then raises "unsupported operand type(s) ..."
-        return _compute(prim, other, self) if reflected else _compute(prim, self, other)
+        def method(self: Value, other) -> Value:
+            if not isinstance(other, Value):
+                other = _constant(other)
+                if other is None:
+                    return NotImplemented  # Python then raises "unsupported operand type(s) ..."
+            return _compute(prim, other, self)
+
+    else:
+        forward = prim.forward
+
+        def method(self: Value, other) -> Value:
+            if not isinstance(other, Value):
+                other = _constant(other)
+                if other is None:
+                    return NotImplemented
+            # _compute, written out: `x * y` and `x + y` are most of every graph, and the call
+            # saved made a wide graph's forward 11% cheaper (callgrind, 676M -> 600M
+            # instructions for 60k products and adds, 2026-11-29).  Same steps, same order.
+            if hot.checks:
+                return _compute_in_mode(prim, self, other)
+            try:
+                data = forward(self.data, other.data)
+            except (ValueError, ZeroDivisionError, OverflowError) as exc:
+                raise _forward_error(prim, (self, other), exc) from None
+            if not _isfinite(data):
+                _check_overflow(prim, self, other, data)
+            out = _new(Value)
+            out.data = data
+            out.grad = ZERO
+            out.label = ""
+            out._prim = prim
+            out._a = self
+            out._b = other
+            return out
 
     method.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
     method.__doc__ = f"{prim.name}{' (reflected)' if reflected else ''}: {prim.symbol}"

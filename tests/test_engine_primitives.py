@@ -351,3 +351,33 @@ def test_infinite_operands_pass_their_infinity_on_without_an_error():
     assert (Value(math.inf) * 2).data == math.inf
     assert math.isnan((Value(math.inf) - math.inf).data)
     assert Value(-math.inf).exp().data == 0.0
+
+
+# The operators record with a copy of _compute's steps (one call fewer per op): they must make
+# the very node apply() makes, and raise the very error, on every extreme pair of operands.
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+def test_an_operator_records_and_refuses_exactly_as_apply_does(name):
+    prim = PRIMITIVES[name]
+    op = OPERATORS[prim.symbol]
+    for point in itertools.product(EXTREMES, repeat=2):
+        x, y = Value(point[0], label="x"), Value(point[1])
+        try:
+            expected = apply(prim, x, y)
+        except (OverflowError, ZeroDivisionError, ValueError) as exc:
+            with pytest.raises(type(exc)) as info:
+                op(x, y)
+            assert str(info.value) == str(exc)
+            continue
+        got = op(x, y)
+        assert (type(got), got.data, got.op, got.parents, got.label, got.grad) == (
+            Value,
+            expected.data,
+            name,
+            (x, y),
+            "",
+            0.0,
+        )
+        with autograd.no_grad():
+            assert op(x, y).is_leaf and op(x, y).data == expected.data
