@@ -7,7 +7,8 @@ the primitives' own forwards and derivative rules (``primitives.py``) on numpy a
 
 Read bottom-up: ``groups.py`` (the kinds of group: one numpy call per group, forward and
 backward), ``dense.py`` and ``softmax.py`` (patterns that run as one group: a dense layer with
-its activation, a log-softmax), ``schedule.py`` (compiling: fused sums, levels, rows),
+its activation, a log-softmax), ``entries.py`` (groups before they have rows),
+``schedule.py`` (compiling: fused sums, levels, rows),
 ``replay.py`` (``Tape``: the arrays, a batch forward and backward), ``tracing.py``
 (``trace``: recording ``fn``, and what cannot be traced).
 """

@@ -24,9 +24,10 @@ import numpy as np
 
 from .. import primitives as P
 from ..value import Constant, Value
-from .dense import ParameterArrays, build_dense, dense_unit
-from .groups import Group, OpGroup, Route, Rows, SumGroup, index
-from .softmax import LogSoftmaxGroup, log_softmax_unit
+from .dense import ParameterArrays, dense_unit
+from .entries import DenseEntry, Entry, LogSoftmaxEntry, OpEntry, SumEntry
+from .groups import Group, Route, Rows, index
+from .softmax import log_softmax_unit
 
 
 @dataclass
@@ -93,174 +94,14 @@ def _zero_rows(groups: list[Group], n_rows: int, also: list[Rows]) -> list[slice
     return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _dense_only(schedule: list[_Entry], parameters: list[Value]) -> set[Value]:
+def _dense_only(schedule: list[Entry], parameters: list[Value]) -> set[Value]:
     """Parameters only dense layers use: they need no row (the layers read ParameterArrays)."""
     general = {v for entry in schedule for slot in entry.slots() for v in slot}
-    dense = {v for entry in schedule if isinstance(entry, _DenseEntry) for v in entry.params()}
+    dense = {v for entry in schedule if isinstance(entry, DenseEntry) for v in entry.params()}
     return {p for p in parameters if p in dense and p not in general}
 
 
-# ---- groups before they have rows -----------------------------------------------------------
-
-
-class _Entry:
-    """A group's member nodes, their operands and which of those need a gradient."""
-
-    name: str
-
-    def __init__(self, level: int) -> None:
-        self.level = level
-        self.nodes: list[Value] = []
-        self.operands: list[list[Value]] = []  # per member
-        self.operand_needs: list[list[bool]] = []  # per member, per operand
-
-    def add(self, node: Value, operands: list[Value], needs: list[bool]) -> None:
-        self.nodes.append(node)
-        self.operands.append(operands)
-        self.operand_needs.append(needs)
-
-    def slots(self) -> list[list[Value]]:
-        """Operands by slot (as the group's numpy call reads them)."""
-        raise NotImplementedError
-
-    def written(self) -> list[Value]:
-        """The nodes whose rows the group writes."""
-        return self.nodes
-
-    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
-        """The group, with rows and routes (dense layers also read parameters by index)."""
-        raise NotImplementedError
-
-    def _route(self, group: Group, row: dict[Value, int], needs: list[list[bool]]) -> Group:
-        for slot, slot_needs in zip(self.slots(), needs, strict=True):
-            needed = np.array(slot_needs, dtype=bool)
-            rows = np.array([row[v] for v in slot], dtype=np.intp)
-            group.routes.append(Route(rows, needed) if needed.any() else None)
-        if not any(group.routes):
-            group.routes = []  # nothing upstream needs a gradient: backward skips the group
-        return group
-
-
-class _OpEntry(_Entry):
-    def __init__(self, level: int, prim: P.Primitive) -> None:
-        super().__init__(level)
-        self.prim = prim
-        self.name = prim.name
-
-    def slots(self) -> list[list[Value]]:
-        # slot i = every member's i-th operand
-        return [[operands[i] for operands in self.operands] for i in range(self.prim.arity)]
-
-    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
-        group = OpGroup(
-            self.prim,
-            index([row[n] for n in self.nodes]),
-            [index([row[v] for v in slot]) for slot in self.slots()],
-        )
-        needs = [[n[i] for n in self.operand_needs] for i in range(self.prim.arity)]
-        return self._route(group, row, needs)
-
-
-class _SumEntry(_Entry):
-    name = "sum"
-
-    def slots(self) -> list[list[Value]]:
-        # one slot: every member's terms, member after member
-        return [[t for operands in self.operands for t in operands]]
-
-    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
-        (terms,) = self.slots()
-        group = SumGroup(
-            index([row[n] for n in self.nodes]),
-            index([row[v] for v in terms]),
-            np.array([len(operands) for operands in self.operands]),
-        )
-        return self._route(group, row, [[n for needs in self.operand_needs for n in needs]])
-
-
-class _DenseEntry(_Entry):
-    """Units of one dense layer (``dense.py``): one matrix product forward and backward."""
-
-    name = "dense"
-
-    def __init__(self, level: int, inputs: list[Value]) -> None:
-        super().__init__(level)
-        self.inputs = inputs
-        self.weights: list[list[Value]] = []
-        self.biases: list[Value | None] = []
-        self.activations: list[Value] = []  # fused activation nodes, one per unit (or none)
-        self.input_needs = False
-
-    def add_unit(
-        self,
-        node: Value,
-        weights: list,
-        bias: Value | None,
-        input_needs: bool,
-        activation: Value | None,
-    ) -> None:
-        self.nodes.append(node)
-        self.weights.append(weights)
-        self.biases.append(bias)
-        if activation is not None:
-            self.activations.append(activation)
-        self.input_needs = self.input_needs or input_needs
-
-    def written(self) -> list[Value]:
-        return self.nodes + self.activations
-
-    def params(self) -> list[Value]:
-        return [w for unit in self.weights for w in unit] + [
-            b for b in self.biases if b is not None
-        ]
-
-    def slots(self) -> list[list[Value]]:
-        return [self.inputs]  # the parameters are read from ParameterArrays, not from rows
-
-    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
-        biases = None if self.biases[0] is None else self.biases
-        out_rows = [row[n] for n in self.nodes]
-        activation = (self.activations[0]._prim, self.activations) if self.activations else None
-        return build_dense(
-            out_rows,
-            self.inputs,
-            self.weights,
-            biases,
-            row,
-            self.input_needs,
-            params,
-            index_of,
-            activation,
-        )
-
-
-class _LogSoftmaxEntry(_Entry):
-    """One log-softmax (``softmax.py``): K inputs in, K outputs."""
-
-    name = "log_softmax"
-
-    def __init__(self, level: int, inputs: list[Value], outputs: list, input_needs: bool) -> None:
-        super().__init__(level)
-        self.inputs = inputs
-        self.outputs = outputs  # K of them, None where no one reads one
-        self.input_needs = input_needs
-
-    def slots(self) -> list[list[Value]]:
-        return [self.inputs]
-
-    def build(self, row: dict[Value, int], params: ParameterArrays, index_of: dict) -> Group:
-        rows = np.array([row[x] for x in self.inputs], dtype=np.intp)
-        route = Route(rows, np.ones(len(rows), dtype=bool)) if self.input_needs else None
-        present = [k for k, out in enumerate(self.outputs) if out is not None]
-        return LogSoftmaxGroup(
-            index([row[n] for n in self.nodes]),
-            index(rows.tolist()),
-            None if len(present) == len(self.outputs) else np.array(present, dtype=np.intp),
-            route,
-        )
-
-
-# ---- the three steps ----------------------------------------------------------------------------
+# ---- fusing, levelling, numbering rows ---------------------------------------------------------
 
 
 def _uses(order: list[Value]) -> dict[Value, list[Value]]:
@@ -370,7 +211,7 @@ def _log_softmaxes(order, outputs, fused, uses) -> tuple[dict, set]:
     return units, inner
 
 
-def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
+def _schedule(order, outputs, parameters: set[Value]) -> list[Entry]:
     """Fuse sums, give every op node a level and group it with its kind on its level."""
     uses = _uses(order)
     fused = _fused_adds(order, outputs, uses)
@@ -380,10 +221,10 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
     activations = set(activation_of.values())
     level: dict[Value, int] = {}
     needs_grad: dict[Value, bool] = {}
-    sums: dict[int, _SumEntry] = {}
-    ops: dict[tuple[int, P.Primitive], _OpEntry] = {}
-    layers: dict[tuple, _DenseEntry] = {}
-    softmaxes: list[_LogSoftmaxEntry] = []
+    sums: dict[int, SumEntry] = {}
+    ops: dict[tuple[int, P.Primitive], OpEntry] = {}
+    layers: dict[tuple, DenseEntry] = {}
+    softmaxes: list[LogSoftmaxEntry] = []
     for node in order:
         if node in fused or node in absorbed or node in activations or node in softmax_inner:
             continue
@@ -392,7 +233,7 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
                 xs, outs = softmax_of[node]
                 lv = 1 + max(level[x] for x in xs)
                 needs = any(needs_grad[x] for x in xs)
-                entry = _LogSoftmaxEntry(lv, xs, outs, needs)
+                entry = LogSoftmaxEntry(lv, xs, outs, needs)
                 for out in [o for o in outs if o is not None]:
                     level[out], needs_grad[out] = lv, needs
                     entry.add(out, xs, [])
@@ -407,7 +248,7 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
             needs_grad[node] = True  # its weights are parameters
             entry = layers.get((lv, key))
             if entry is None:
-                entry = layers[lv, key] = _DenseEntry(lv, inputs)
+                entry = layers[lv, key] = DenseEntry(lv, inputs)
             act = activation_of.get(node)
             if act is not None:  # computed by the dense group, one level up as recorded
                 level[act], needs_grad[act] = lv + 1, True
@@ -419,11 +260,11 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
         if node._prim is P.ADD:
             entry = sums.get(lv)
             if entry is None:
-                entry = sums[lv] = _SumEntry(lv)
+                entry = sums[lv] = SumEntry(lv)
         else:
             entry = ops.get((lv, node._prim))
             if entry is None:
-                entry = ops[lv, node._prim] = _OpEntry(lv, node._prim)
+                entry = ops[lv, node._prim] = OpEntry(lv, node._prim)
         entry.add(node, operands, [needs_grad[o] and member_needs for o in operands])
     # level by level; within a level by name (the order rows are numbered in)
     entries = [*sums.values(), *ops.values(), *layers.values(), *softmaxes]
@@ -431,7 +272,7 @@ def _schedule(order, outputs, parameters: set[Value]) -> list[_Entry]:
 
 
 def _assign_rows(
-    schedule: list[_Entry], placeholders: list[Value], leaves: list[Value], skip: set
+    schedule: list[Entry], placeholders: list[Value], leaves: list[Value], skip: set
 ) -> dict[Value, int]:
     """The inputs first, then rows in order of first use, so a group's outputs, and often its
     operands, are contiguous (numpy then works on slices, which are views, instead of
