@@ -238,6 +238,16 @@ def test_tape_leaves_every_data_and_grad_as_eager_training_does():
     assert all(type(x) is float for x in data_t + grads_t)  # plain floats, as eager keeps them
 
 
+@pytest.mark.parametrize("loss, targets", [("hinge", data.signed), ("cross_entropy", None)])
+def test_history_holds_plain_floats(loss, targets):
+    X, labels = data.blobs(12, centers=2, std=1.0, box=2.0, seed=3)
+    y = targets(labels) if targets else labels
+    model = nn.MLP(2, [3, 1 if targets else 2], seed=4)
+    history = nn.fit(model, X, y, loss=loss, epochs=2, engine="tape", progress=False)
+    for curve in (history.loss, history.accuracy, history.step_loss, history.lr):
+        assert curve and all(type(x) is float for x in curve)  # they print as 1.0, not np.float64
+
+
 def test_a_callback_sees_the_tape_s_current_parameters_and_may_change_them():
     X, labels = data.blobs(12, centers=2, std=1.0, box=2.0, seed=3)
     y = data.signed(labels)
