@@ -112,7 +112,10 @@ def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
 # * Operands sit in two slots, _a and _b, and the steps for each are written out twice instead of
 #   looping over a parents tuple (0a7bd0c: no tuple per node, ~70 bytes).
 # * A leaf is listed as soon as it is reached instead of going on the stack (268711a: the
-#   topological sort ~20% faster).
+#   topological sort ~20% faster).  A node just pushed is visited at once, without reading it
+#   back from the stack, and a pushed node's `a` is not tested for None (only leaves have
+#   none, and they are never pushed): the sort of a demo step's graph 8% fewer instructions
+#   (callgrind, 171M -> 159M for five sorts of 100 samples' scores, 2026-11-29).
 # * Only old gradients that are not ZERO (the 0.0 every new Value starts with) are saved and
 #   added back, so after zero_grad() only the parameters' are (5508303).  Checked with `is`:
 #   no truth test of whatever a user put in .grad (a numpy array's raised mid-walk).
@@ -168,42 +171,50 @@ def _mark(roots: Iterable[Value], order: list, stack: list, saved: list) -> None
     from a root down, so a marked parent cannot be on it (the graph is acyclic): it is finished.
     """
     unset, zero = _UNSET, ZERO
+    push, emit = stack.append, order.append
     for root in roots:
         old = root.grad
         if old is unset:
             continue  # a root that another root depends on
         if old is not zero:
             saved.append((root, old))
-        stack.append(root)
+        if root._a is None:  # a leaf root: nothing to visit
+            emit(root)
+            root.grad = unset
+            continue
+        push(root)
         root.grad = unset
-        while stack:  # once per node: the same steps for `a` and `b` are written out twice
+        while stack:
             node = stack[-1]
-            a = node._a
-            if a is not None:
+            while True:  # node is on top of the stack: descend without reading it back
+                a = node._a  # never None: leaves are not pushed
                 old = a.grad
                 if old is not unset:
                     if old is not zero:
                         saved.append((a, old))
                     if a._a is not None:
-                        stack.append(a)
+                        push(a)
                         a.grad = unset
+                        node = a
                         continue
-                    order.append(a)  # a leaf is finished at once: it has no parents to visit
+                    emit(a)  # a leaf is finished at once: it has no parents to visit
                     a.grad = unset
-            b = node._b
-            if b is not None:
-                old = b.grad
-                if old is not unset:
-                    if old is not zero:
-                        saved.append((b, old))
-                    if b._a is not None:
-                        stack.append(b)
+                b = node._b  # the same steps for b
+                if b is not None:
+                    old = b.grad
+                    if old is not unset:
+                        if old is not zero:
+                            saved.append((b, old))
+                        if b._a is not None:
+                            push(b)
+                            b.grad = unset
+                            node = b
+                            continue
+                        emit(b)
                         b.grad = unset
-                        continue
-                    order.append(b)
-                    b.grad = unset
-            order.append(node)  # both parents finished (listed before it leaves the stack)
-            stack.pop()
+                emit(node)  # both parents finished (listed before it leaves the stack)
+                stack.pop()
+                break
 
 
 def _chain_rule_on_floats(order: list[Value]) -> bool:
