@@ -17,6 +17,7 @@ penalty on the weights, then ``backward`` and an optimizer step.  Two engines ru
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class History:
     stop_reason: str = ""  # "", "patience" or "callback"
     best_epoch: int | None = None  # 1-based epoch with the lowest validation loss
     engine: str = "eager"
+    trace_seconds: float = 0.0  # time spent tracing the model and loss (engine="tape"; else 0)
 
     def __repr__(self) -> str:
         parts = [f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"]
@@ -534,8 +536,11 @@ def fit(
     if accuracy == "auto":
         accuracy = ACCURACY.get(problem.loss_name)
     optimizer = optimizer if optimizer is not None else SGD(problem.params, lr=0.1)
+    started = time.perf_counter()
     runner = _engine(engine, problem, optimizer)
     history = History(engine=runner.name)
+    if runner.name == "tape":
+        history.trace_seconds = time.perf_counter() - started
     if val is not None:
         X_val, T_val = _rows(val[0], "val X"), problem.targets(val[1])
     batches = Batches(problem.X, problem.T, batch_size, shuffle=shuffle, seed=seed)

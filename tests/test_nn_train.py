@@ -288,6 +288,7 @@ def test_history_records_epochs_steps_and_learning_rates():
     assert history.lr == pytest.approx([1.0 / (k + 10.0) for k in range(9)])
     assert history.loss[0] == pytest.approx(np.mean(history.step_loss[:3]))
     assert not history.val_loss and not history.stopped_early
+    assert 0 < history.trace_seconds < 10  # the tape's tracing, reported on its own
 
 
 def test_progress_bar_shows_loss_and_accuracy(capsys):
@@ -370,6 +371,7 @@ def test_untraceable_loss_falls_back_to_eager_with_a_clear_warning():
     with pytest.warns(RuntimeWarning, match="engine='tape' cannot trace.*eager engine instead"):
         history = nn.fit(model, X, y, loss=branchy, epochs=2, engine="tape", progress=False)
     assert history.engine == "eager" and len(history.loss) == 2
+    assert history.trace_seconds == 0.0  # fell back: no tape to report
 
 
 def test_a_loss_comparing_its_target_with_a_number_falls_back_to_eager():
