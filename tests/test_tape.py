@@ -642,3 +642,51 @@ def test_a_failing_backward_changes_no_grad():
     with pytest.raises(FloatingPointError, match="backward of the traced graph: sqrt"):
         tape.backward()
     assert w.grad == 0.25
+
+
+@pytest.mark.parametrize("order", ["as nn lists them", "biases first", "shuffled"])
+def test_dense_layers_give_eager_gradients_whatever_the_parameter_order(order):
+    # nn's order (each unit's weights, then its bias) lets a layer read its parameters as
+    # views of one block; any other order gathers them: the numbers are the same
+    layers = make_mlp([3, 4, 2], seed=7)
+    params = parameters(layers)
+    if order == "biases first":
+        given = [b for layer in layers for _, b in layer] + [
+            w for layer in layers for ws, _ in layer for w in ws
+        ]
+    else:
+        given = list(params)
+        if order == "shuffled":
+            random.Random(1).shuffle(given)
+    X = np.random.default_rng(2).normal(size=(9, 3))
+
+    def per_sample(*xs):
+        out = run_mlp(layers, list(xs), ACTIVATIONS["relu"])
+        return out[0] * out[1]
+
+    eager_out, eager_grads = eager_gradients(per_sample, X, params)
+    tape = trace(per_sample, 3, parameters=given)
+    tape_out, tape_grads = tape_gradients(tape, X, params)
+    np.testing.assert_allclose(tape_out, eager_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tape_grads, eager_grads, rtol=1e-9, atol=1e-14)
+    views = [g._values is not None for g in tape.groups if isinstance(g, DenseGroup)]
+    assert views == [order == "as nn lists them"] * 2
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, w: (1 + x * w).relu(),  # a constant and a product (a hinge loss)
+        lambda x, w: (x * w + 1).relu(),
+        lambda x, w: (lambda m: (m + m).tanh())(x * w),  # one term twice: its gradient twice
+        lambda x, w: (w + x).tanh() * w,  # a parameter and an input
+        lambda x, w: (x * w + w + x).tanh(),  # three terms
+    ],
+)
+def test_small_sums_give_eager_gradients(fn):
+    w = Value(0.3)
+    X = np.random.default_rng(4).normal(size=(7, 1))
+    eager_out, eager_grads = eager_gradients(fn_w := (lambda x: fn(x, w)), X, [w])
+    tape_out, tape_grads = tape_gradients(trace(fn_w, 1), X, [w])
+    np.testing.assert_allclose(tape_out, eager_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tape_grads, eager_grads, rtol=1e-9, atol=1e-14)
