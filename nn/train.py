@@ -347,9 +347,17 @@ class _Taped:
         self.grad = read_grads(self.params)
         self._totals = np.zeros(len(self.params))
         self._seeds: dict[int, np.ndarray] = {}
+        self._columns: dict[int, np.ndarray] = {}
 
     def _forward(self, X: np.ndarray, T: np.ndarray) -> np.ndarray:
-        return self.tape(np.hstack([X, T]), params=self.data)
+        # X and T side by side in an array kept per batch size, not a new one from np.hstack
+        # (a Python function): 2.5 -> 1.2 us a step
+        columns = self._columns.get(len(X))
+        if columns is None:
+            columns = np.empty((len(X), X.shape[1] + T.shape[1]))
+            self._columns = {len(X): columns}  # one size: full batches (the last may differ)
+        np.concatenate((X, T), axis=1, out=columns)
+        return self.tape(columns, params=self.data)
 
     def step(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
         out = self._forward(X, T)
@@ -544,6 +552,11 @@ def fit(
     if val is not None:
         X_val, T_val = _rows(val[0], "val X"), problem.targets(val[1])
     batches = Batches(problem.X, problem.T, batch_size, shuffle=shuffle, seed=seed)
+    if batches.batch_size == len(problem.X):  # the whole set, in order (never shuffled)
+        # its arrays themselves, not Batches' copy of them every epoch (an arange and two
+        # gathers); with the bar's text made only for a bar and the columns below, the demo's
+        # epoch (one step) 101 -> 95 us (CPU time, medians of 5 fits of 201 epochs)
+        batches = [(problem.X, problem.T)]
     best, best_state, waited = math.inf, None, 0
 
     bar = _progress_bar(epochs, progress)
@@ -568,25 +581,22 @@ def fit(
                 outs.append(out)
                 targets.append(Tb)
             history.loss.append(total / seen)
-            shown = {"loss": f"{history.loss[-1]:.4g}"}
             if accuracy is not None:
                 history.accuracy.append(accuracy(_rows_of(outs), _rows_of(targets)))
-                shown["acc"] = f"{history.accuracy[-1]:.1%}"
             history.epochs = epoch
             if val is not None:
                 val_loss, val_out = runner.evaluate(X_val, T_val)
                 history.val_loss.append(val_loss)
-                shown["val_loss"] = f"{val_loss:.4g}"
                 if accuracy is not None:
                     history.val_accuracy.append(accuracy(val_out, T_val))
-                    shown["val_acc"] = f"{history.val_accuracy[-1]:.1%}"
                 if val_loss < best - min_delta:
                     runner.sync()
                     best, best_state, waited = val_loss, model.state_dict(), 0
                     history.best_epoch = epoch
                 else:
                     waited += 1
-            bar.set_postfix(shown, refresh=False)
+            if progress:
+                bar.set_postfix(_postfix(history), refresh=False)
             if patience is not None and waited >= patience:
                 history.stopped_early, history.stop_reason = True, "patience"
                 break
@@ -603,6 +613,18 @@ def fit(
     if history.stop_reason == "patience" and restore_best and best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _postfix(history: History) -> dict[str, str]:
+    """The bar's text after an epoch: the last loss and accuracy, and their validation's."""
+    shown = {"loss": f"{history.loss[-1]:.4g}"}
+    if history.accuracy:
+        shown["acc"] = f"{history.accuracy[-1]:.1%}"
+    if history.val_loss:
+        shown["val_loss"] = f"{history.val_loss[-1]:.4g}"
+    if history.val_accuracy:
+        shown["val_acc"] = f"{history.val_accuracy[-1]:.1%}"
+    return shown
 
 
 def _diverged(what: str, epoch: int, step: int, history: History) -> DivergenceError:
