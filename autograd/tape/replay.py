@@ -96,7 +96,8 @@ class Tape:
                 except (FloatingPointError, ValueError, ZeroDivisionError) as exc:
                     raise _replay_error(group, "forward", exc, V) from None
         self._last = (V, G, scratch)
-        out = V[self._output_rows].T.copy()
+        # the gather is a new array: its transpose, without a second copy (7k instructions)
+        out = V[self._output_rows].T
         return out[:, 0] if self.n_outputs == 1 else out
 
     def backward(self, grad_outputs=None, reduction: str = "sum") -> None:
