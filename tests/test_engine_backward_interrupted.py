@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 
+import injection
 import numpy as np
 import pytest
 
@@ -30,38 +30,9 @@ class Injected(Exception):
 
 
 def run_interrupted_at(k: int, exc_type: type[BaseException], call) -> int:
-    """Run call() raising exc_type at the k-th bytecode executed in autograd's files.
-
-    Returns how many bytecodes call() ran there: k if the exception was injected, fewer if it
-    finished first.
-    """
-    count = 0
-
-    def on_call(frame, event, arg):
-        if not frame.f_code.co_filename.startswith(ENGINE_DIR):
-            return None
-        frame.f_trace_opcodes = True
-        return on_opcode
-
-    def on_opcode(frame, event, arg):
-        nonlocal count
-        if event == "opcode":
-            count += 1
-            if count == k:
-                raise exc_type(f"injected at bytecode {k}")
-        return on_opcode
-
-    previous = sys.gettrace()
-    sys.settrace(on_call)
-    try:
-        call()
-    except exc_type as exc:
-        assert str(exc) == f"injected at bytecode {k}"  # ours, not one of the engine's errors
-        return k
-    finally:
-        sys.settrace(previous)
-    assert count < k, "the injected exception was swallowed"
-    return count
+    """Run call() raising exc_type at the k-th bytecode executed in autograd's files; return
+    how many ran there (k if the exception was injected, fewer if call() finished first)."""
+    return injection.run_interrupted_at(k, exc_type, call, ENGINE_DIR)
 
 
 def make_graph():

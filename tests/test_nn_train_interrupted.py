@@ -11,8 +11,8 @@ before training, after a step's backward, or after its update, never a mix of tw
 from __future__ import annotations
 
 import os
-import sys
 
+import injection
 import numpy as np
 import pytest
 
@@ -91,41 +91,16 @@ def run_interrupted_at(k: int, exc_type: type[BaseException], call, steps=None) 
     """Run call() raising exc_type at the k-th bytecode executed in the WATCHED files;
     return how many ran there (fewer than k: call() finished first).  ``steps``: a list to
     which the count at the start of every training step is appended."""
-    count = 0
 
-    def on_call(frame, event, arg):
-        if not frame.f_code.co_filename.startswith(WATCHED):
-            return None
-        if (
-            steps is not None
-            and frame.f_code.co_name == "step"
-            and "train" in frame.f_code.co_filename
-        ):
+    def on_call(frame, count):
+        code = frame.f_code
+        if steps is not None and code.co_name == "step" and "train" in code.co_filename:
             steps.append(count)
-        frame.f_trace_opcodes = True
-        return on_opcode
 
-    def on_opcode(frame, event, arg):
-        nonlocal count
-        if event == "opcode":
-            count += 1
-            if count == k:
-                raise exc_type(f"injected at bytecode {k}")
-        return on_opcode
-
-    previous = sys.gettrace()
-    sys.settrace(on_call)
-    try:
-        call()
-    except exc_type as exc:
-        assert str(exc) == f"injected at bytecode {k}"
-        return k
-    except nn.DivergenceError as exc:  # fit wraps what breaks a step, ours included
-        assert isinstance(exc.__cause__, exc_type)
-        return k
-    finally:
-        sys.settrace(previous)
-    return count
+    # fit wraps what breaks a step (ours included) in a DivergenceError
+    return injection.run_interrupted_at(
+        k, exc_type, call, WATCHED, on_call=on_call, wrapped=(nn.DivergenceError,)
+    )
 
 
 def injection_points(engine: str, stride: int, step_stride: int = 1) -> list[int]:
