@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..primitives import Primitive
+from ..primitives import RELU, Primitive
 from .groups import Group, Route, Rows, index
 
 
@@ -100,6 +100,11 @@ class DenseGroup(Group):
         self.activation = activation[0] if activation is not None else None
         self.act_out = activation[1] if activation is not None else None
         self.name = "dense" if activation is None else f"dense+{self.activation.name}"
+        # relu's forward written out where its rows are a slice: np.maximum straight into
+        # V's rows, not a new array copied there (the table's array forward is the same
+        # np.maximum): on (64 x 1000) rows 42 -> 30 us (timeit, medians).  The backward
+        # keeps the table's rule: dA * (Z > 0) written out the same way measured no faster.
+        self._relu = self.activation is RELU and isinstance(self.act_out, slice)
         self._W = None  # the weights the forward pass used, for the backward pass
         self._X = None  # the inputs it used (with a row of ones: see below)
         # Where the layout allows (always for nn's layers: unit k's weights, then its bias),
@@ -152,7 +157,9 @@ class DenseGroup(Group):
             Z += b[:, None]
         if not isinstance(self.out, slice):
             V[self.out] = Z
-        if self.activation is not None:
+        if self._relu:
+            np.maximum(Z, 0.0, out=V[self.act_out])
+        elif self.activation is not None:
             V[self.act_out] = self.activation.apply_arrays(Z)
 
     def backward(self, V: np.ndarray, G: np.ndarray, scratch: list) -> None:
