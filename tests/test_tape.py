@@ -690,3 +690,33 @@ def test_small_sums_give_eager_gradients(fn):
     tape_out, tape_grads = tape_gradients(trace(fn_w, 1), X, [w])
     np.testing.assert_allclose(tape_out, eager_out, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(tape_grads, eager_grads, rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("hidden_also_feeds_the_loss", [False, True])
+def test_a_dense_layer_writes_its_inputs_gradient_only_where_nothing_else_adds(
+    hidden_also_feeds_the_loss,
+):
+    layers = make_mlp([2, 4, 3, 1], seed=7)
+    params = parameters(layers)
+
+    def per_sample(x1, x2, t):
+        h = [
+            sum((wi * xi for wi, xi in zip(w, [x1, x2], strict=True)), b).tanh()
+            for w, b in layers[0]
+        ]
+        (score,) = run_mlp(layers[1:], h, ACTIVATIONS["tanh"])
+        loss = (score - t) ** 2
+        return loss + h[2] * h[2] if hidden_also_feeds_the_loss else loss
+
+    XT = np.random.default_rng(11).normal(size=(9, 3))
+    eager_out, eager_grads = eager_gradients(per_sample, XT, params)
+    tape = trace(per_sample, 3)
+    tape_out, tape_grads = tape_gradients(tape, XT, params)
+    np.testing.assert_allclose(tape_out, eager_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(tape_grads, eager_grads, rtol=1e-9, atol=1e-14)
+    dense = [g for g in tape.groups if isinstance(g, DenseGroup)]
+    assert [g.weights.shape for g in dense] == [(4, 2), (3, 4), (1, 3)]
+    # layer 1's inputs are x1, x2 (no gradient); layer 2's are h, which the loss may read too
+    assert [g.assign_inputs for g in dense] == [False, not hidden_also_feeds_the_loss, True]
+    second = tape_gradients(tape, XT, params)[1]  # no zeroing of written rows: same again
+    np.testing.assert_array_equal(second, tape_grads)

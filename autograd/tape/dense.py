@@ -95,6 +95,7 @@ class DenseGroup(Group):
         self.params = params
         # only the inputs' gradient goes through a Route (into G); the parameters' into params
         self.routes = [input_route, True]
+        self.assign_inputs = False  # set by the schedule: write the inputs' rows of G, not add
         # The activation's nodes, fused in: one group call instead of two each way, and the
         # units' own gradient rows are never written or read.
         self.activation = activation[0] if activation is not None else None
@@ -171,8 +172,12 @@ class DenseGroup(Group):
         input_route = self.routes[0]
         if input_route is not None:
             n_in = self.weights.shape[1]
-            np.matmul(self._W[:, :n_in].T, dZ, out=scratch[0])  # the bias column is no input's
-            input_route.add(G, scratch[0])
+            Wt = self._W[:, :n_in].T  # the bias column is no input's
+            if self.assign_inputs:  # the only gradient these rows get (schedule.py)
+                np.matmul(Wt, dZ, out=G[input_route.rows])
+            else:
+                np.matmul(Wt, dZ, out=scratch[0])
+                input_route.add(G, scratch[0])
         grads = self.params.grads
         if self._grads is not None:  # [dW db] or dW, added into views of grads
             views = self._grads.views(grads)
