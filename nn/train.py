@@ -369,9 +369,12 @@ class _Taped:
     def _forward(self, X: np.ndarray, T: np.ndarray) -> np.ndarray:
         # X and T side by side in an array kept per batch size, not a new one from np.hstack
         # (a Python function): 2.5 -> 1.2 us a step
+        # It is laid out column by column (a transposed array): the tape copies it into its
+        # rows (samples along them), then one memcpy, not a second transposing copy: the
+        # 1000 x 26 columns of classes-tape 29 -> 22 us a step (timeit, medians).
         columns = self._columns.get(len(X))
         if columns is None:
-            columns = np.empty((len(X), X.shape[1] + T.shape[1]))
+            columns = np.empty((X.shape[1] + T.shape[1], len(X))).T
             self._columns = {len(X): columns}  # one size: full batches (the last may differ)
         np.concatenate((X, T), axis=1, out=columns)
         return self.tape(columns, params=self.data)

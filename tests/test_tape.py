@@ -710,7 +710,7 @@ def test_a_dense_layer_writes_its_inputs_gradient_only_where_nothing_else_adds(
 
     XT = np.random.default_rng(11).normal(size=(9, 3))
     eager_out, eager_grads = eager_gradients(per_sample, XT, params)
-    tape = trace(per_sample, 3)
+    tape = trace(per_sample, 3, parameters=params)  # nn's layout: W and b views of one vector
     tape_out, tape_grads = tape_gradients(tape, XT, params)
     np.testing.assert_allclose(tape_out, eager_out, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(tape_grads, eager_grads, rtol=1e-9, atol=1e-14)
@@ -718,5 +718,7 @@ def test_a_dense_layer_writes_its_inputs_gradient_only_where_nothing_else_adds(
     assert [g.weights.shape for g in dense] == [(4, 2), (3, 4), (1, 3)]
     # layer 1's inputs are x1, x2 (no gradient); layer 2's are h, which the loss may read too
     assert [g.assign_inputs for g in dense] == [False, not hidden_also_feeds_the_loss, True]
+    # layers 2 and 3 read [h; 1] where the tape keeps them (a row of ones after h), no copy
+    assert [g.ones_follow for g in dense] == [False, True, True]
     second = tape_gradients(tape, XT, params)[1]  # no zeroing of written rows: same again
     np.testing.assert_array_equal(second, tape_grads)

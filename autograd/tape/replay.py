@@ -57,6 +57,7 @@ class Tape:
         self._row_params = compiled.row_params
         self._params = compiled.params
         self._const_rows = compiled.const_rows
+        self._ones_rows = compiled.ones_rows
         self._const_values = compiled.const_values
         self._output_rows = compiled.output_rows
         self._zero_rows = compiled.zero_rows
@@ -71,7 +72,7 @@ class Tape:
     def __repr__(self) -> str:
         return (
             f"Tape({self.n_inputs} inputs, {self.n_outputs} outputs, {len(self.parameters)} "
-            f"parameters, {self.n_rows} nodes in {len(self.groups)} groups)"
+            f"parameters, {self.n_rows - len(self._ones_rows)} nodes in {len(self.groups)} groups)"
         )
 
     def __call__(self, X=None, params: np.ndarray | None = None) -> np.ndarray:
@@ -199,6 +200,7 @@ class Tape:
                 self._buffers.pop(next(iter(self._buffers)))
             V = np.empty((self.n_rows, batch))
             V[self._const_rows] = self._const_values[:, None]
+            V[self._ones_rows] = 1.0
             scratch = [group.scratch(batch) for group in self.groups]
             self._buffers[batch] = (V, np.zeros_like(V), scratch)
         return self._buffers[batch]

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..value import Constant, Value
-from .dense import DenseGroup, ParameterArrays, dense_unit
+from .dense import DenseGroup, OnesRow, ParameterArrays, dense_unit
 from .entries import DenseEntry, Entry, LogSoftmaxEntry, OpEntry, SumEntry
 from .groups import Group, Route, Rows, index
 from .softmax import log_softmax_unit
@@ -42,6 +42,7 @@ class Compiled:
     params: ParameterArrays  # every parameter's number and dense-layer gradient
     const_rows: Rows
     const_values: np.ndarray
+    ones_rows: list[int]  # rows of ones after some dense layers' inputs (DenseGroup)
     output_rows: np.ndarray
     zero_rows: list[slice]  # the rows of G that backward reads or adds into
 
@@ -61,6 +62,10 @@ def compile_graph(
     index_of = {p: i for i, p in enumerate(parameters)}
     row_params = [i for i, p in enumerate(parameters) if p in row]
     groups = [entry.build(row, params, index_of) for entry in schedule]
+    ones = {i for key, i in row.items() if type(key) is OnesRow}
+    for group in groups:
+        if isinstance(group, DenseGroup) and isinstance(group.inputs, slice):
+            group.ones_follow = group.biases is not None and group.inputs.stop in ones
     output_rows = np.array([row[o] for o in outputs], dtype=np.intp)
     param_rows = index([row[parameters[i]] for i in row_params])
     return Compiled(
@@ -72,6 +77,7 @@ def compile_graph(
         params=params,
         const_rows=index([row[n] for n in constants]),
         const_values=np.array([n.data for n in constants]),
+        ones_rows=sorted(ones),
         output_rows=output_rows,
         zero_rows=_zero_rows(groups, len(row), [output_rows, param_rows]),
     )
@@ -310,6 +316,13 @@ def _assign_rows(
     operands, are contiguous (numpy then works on slices, which are views, instead of
     gathering rows)."""
     row: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
+    # a dense layer with a bias reads [X; 1]: where X are the activations another dense
+    # group writes, a row of ones goes right after them (see DenseGroup)
+    biased_inputs = {
+        tuple(map(id, e.inputs))
+        for e in schedule
+        if isinstance(e, DenseEntry) and e.biases[0] is not None
+    }
     for entry in schedule:
         for slot in entry.slots():
             for node in slot:
@@ -317,6 +330,8 @@ def _assign_rows(
                     row[node] = len(row)
         for node in entry.written():
             row[node] = len(row)
+        if isinstance(entry, DenseEntry) and tuple(map(id, entry.activations)) in biased_inputs:
+            row[OnesRow()] = len(row)
     for leaf in leaves:  # leaves no op uses (an output that is an input, say)
         if leaf not in row and leaf not in skip:
             row[leaf] = len(row)
