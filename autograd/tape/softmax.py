@@ -7,7 +7,7 @@ levels), K shifts, K exps, a K-term sum, a log and K subtractions: for 10 classe
 graph holds exactly that pattern, and nothing outside it reads its inner nodes, it runs as::
 
     forward   m = max_k x_k;  Z = X - m;  out = Z - log sum_k e^Z
-    backward  dX = dOut - softmax * sum_i dOut_i,  softmax = e^out
+    backward  dX = dOut - softmax * sum_i dOut_i,  softmax = e^out = e^Z / sum_k e^Z_k
 
 As one group it took the 16-64-64-10 network's training step over 1000 samples from 1.87 to
 1.45 ms (CPU time, medians of 2; forward 730 -> 550 us, backward 1010 -> 830 us).
@@ -42,9 +42,18 @@ class LogSoftmaxGroup(Group):
     def forward(self, V: np.ndarray) -> None:
         X = V[self.inputs]
         Z = X - X.max(axis=0)
-        out = Z - np.log(np.exp(Z).sum(axis=0))
-        V[self.out] = out if self.present is None else out[self.present]
-        self._softmax = np.exp(out)  # for backward; K x batch, small
+        E = np.exp(Z)
+        total = E.sum(axis=0)
+        if self.present is None and isinstance(self.out, slice):
+            np.subtract(Z, np.log(total), out=V[self.out])  # into V's rows, no copy
+        else:
+            out = Z - np.log(total)
+            V[self.out] = out if self.present is None else out[self.present]
+        # for backward (K x batch, small): e^out = e^Z / total, a division instead of a
+        # second exp, written into E; with the line above, 10 classes over 1000 samples
+        # 34 -> 30 us (timeit, medians)
+        E /= total
+        self._softmax = E
 
     def backward(self, V: np.ndarray, G: np.ndarray, scratch: list) -> None:
         g = G[self.out]
