@@ -76,10 +76,11 @@ class Value:
     - a ``__dict__`` on every Value: 104 -> 136 B per node (+31%; 128 B with the label moved
       into it), because 3.11 allocates a dict's values with the object;
     - a ``__dict__`` only on the Values made with ``Value(...)`` (or only on nn's parameters),
-      through a subclass: 115 B per node on the memory benchmark and +7.4% instructions per
-      demo step, +17% on the wide graph (callgrind): 3.11 specialises attribute access per
-      type, so a second kind of Value flowing through ``_compute`` and ``backward`` deoptimises
-      them (a subclass without a ``__dict__`` costs the same +6.8%);
+      through a subclass: 115 B per node on the memory benchmark and +4.5-7.4% instructions
+      per demo step, +17-18% on the wide graph (callgrind, before and after the engine work of
+      2026-11-29): 3.11 specialises attribute access per type, so a second kind of Value
+      flowing through the operators and ``backward`` deoptimises them (a subclass without a
+      ``__dict__`` costs the same);
     - a ``__setattr__`` that explained the error: ``x * y`` 4.6x slower (attribute stores stop
       being specialised).
     Keep per-Value state in a dict keyed by the Value (``m = {p: 0.0 for p in params}``) or a
