@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from autograd import Value
 from autograd.files import write_atomically
+from autograd.flat import zero_grads
 from autograd.viz.groups import NeuronLabel, ParameterLabel
 
 FILE_FORMAT = "chainrule.nn/1"
@@ -171,9 +172,9 @@ class Module:
         return len(self.named_parameters())
 
     def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0 (gradients accumulate until you do)."""
-        for p in self.parameters():
-            p.grad = 0.0
+        """Set every parameter's ``.grad`` to 0 (gradients accumulate until you do); all of them
+        or, if interrupted, none."""
+        zero_grads(self.parameters())
 
     def relabel(self) -> None:
         """Give every submodule its dotted name and every parameter's ``.label`` its name.

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from autograd import Value
-from autograd.flat import read_data, read_grads, write
+from autograd.flat import read_data, read_grads, write, zero_grads
 
 Params = Iterable[Value]  # or a Module: its .parameters() are taken
 
@@ -118,9 +118,8 @@ class Optimizer:
         return {}
 
     def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0."""
-        for p in self.params:
-            p.grad = 0.0
+        """Set every parameter's ``.grad`` to 0 (all of them or, if interrupted, none)."""
+        zero_grads(self.params)
 
     def step(self) -> None:
         """Update every parameter from its ``.grad``, then advance the schedule."""

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from autograd import TracingError, Value, no_grad, relaxed_gc, trace
-from autograd.flat import read_data, read_grads, write
+from autograd.flat import read_data, read_grads, write, zero_grads
 
 from .data import Batches
 from .functional import ACTIVATIONS, LAYER_ACTIVATIONS, LOSSES, get_loss, l1_penalty, l2_penalty
@@ -298,8 +298,7 @@ class _Eager:
         penalty = self.problem.penalty()
         if penalty is not None:
             total = total + penalty
-        for p in self.problem.params:
-            p.grad = 0.0
+        zero_grads(self.problem.params)  # one C-level call: Ctrl-C cannot half-zero them
         total.backward()
         return total.data, np.array([[v.data for v in r[1:]] for r in results])
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 
+import injection
 import pytest
 
 import autograd
@@ -258,6 +260,28 @@ def test_zero_grad_clears_every_parameter():
     assert any(p.grad != 0 for p in model.parameters())
     model.zero_grad()
     assert all(p.grad == 0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("clear", ["module", "optimizer"])
+def test_zero_grad_interrupted_anywhere_clears_all_gradients_or_none(clear):
+    files = (
+        os.path.dirname(nn.__file__),
+        os.path.join(os.path.dirname(autograd.__file__), "flat.py"),
+    )
+    k = 1
+    while True:
+        model = nn.MLP(2, [3, 1], seed=0)
+        model([1.0, 2.0]).backward()
+        before = [p.grad for p in model.parameters()]
+        zero = model.zero_grad if clear == "module" else nn.SGD(model, lr=0.1).zero_grad
+        ran = injection.run_interrupted_at(k, KeyboardInterrupt, zero, files)
+        after = [p.grad for p in model.parameters()]
+        if ran < k:  # it finished before the k-th bytecode: every gradient is 0
+            assert all(g is autograd.value.ZERO for g in after)
+            break
+        assert after == before or all(g == 0 for g in after), f"half cleared at bytecode {k}"
+        k += 1
+    assert k > 3  # the injection reached the clearing code
 
 
 def test_repr_shows_architecture_and_parameter_count():
