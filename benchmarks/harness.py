@@ -131,17 +131,20 @@ def ratio(chain: list[dict], micro: list[dict]) -> str:
     return f"{prefix}{r:.0f}x" if r >= 100 else f"{prefix}{r:.1f}x"
 
 
+def _info(results: list[dict], key: str) -> list:
+    """The repeats' info[key], from the repeats that report it."""
+    return [r["info"][key] for r in results if key in r.get("info", {})]
+
+
 def peak_mb(results: list[dict]) -> float | None:
     """The median of the repeats' peak resident memory (info["peak_MB"]), or None."""
-    peaks = [r["info"]["peak_MB"] for r in results if "peak_MB" in r.get("info", {})]
+    peaks = _info(results, "peak_MB")
     return statistics.median(peaks) if peaks else None
 
 
 def lowest_accuracy(results: list[dict]) -> float | None:
     """The lowest of the repeats' test accuracy (info["test_accuracy"]), or None."""
-    accuracies = [
-        r["info"]["test_accuracy"] for r in results if "test_accuracy" in r.get("info", {})
-    ]
+    accuracies = _info(results, "test_accuracy")
     return min(accuracies) if accuracies else None
 
 
