@@ -621,8 +621,10 @@ def fit(
                 break
             if callback is not None:
                 runner.sync()
-                stop = callback(history)
-                runner.reload()
+                try:
+                    stop = callback(history)
+                finally:  # what it changed, also before raising, is what fit keeps
+                    runner.reload()
                 if stop:
                     history.stopped_early, history.stop_reason = True, "callback"
                     break

@@ -269,6 +269,34 @@ def test_a_callback_sees_the_tape_s_current_parameters_and_may_change_them():
     assert max(abs(x) for x in final_t) <= 0.3
 
 
+@pytest.mark.parametrize("exc_type", [KeyboardInterrupt, LookupError])
+def test_what_a_callback_writes_before_it_raises_stays_in_the_values(exc_type):
+    # The tape trains on arrays and writes them into the Values as fit exits; a callback's
+    # own changes must not be overwritten by the arrays it was handed.
+    X, labels = data.blobs(12, centers=2, std=1.0, box=2.0, seed=3)
+    for engine in ("eager", "tape"):
+        model = nn.MLP(2, [3, 1], seed=4)
+
+        def reset_then_fail(history, model=model):
+            if history.epochs == 2:
+                for p in model.parameters():
+                    p.data, p.grad = 0.5, 7.0
+                raise exc_type("stop here")
+
+        with pytest.raises(exc_type, match="stop here"):
+            nn.fit(
+                model,
+                X,
+                data.signed(labels),
+                loss="hinge",
+                epochs=3,
+                engine=engine,
+                progress=False,
+                callback=reset_then_fail,
+            )
+        assert [(p.data, p.grad) for p in model.parameters()] == [(0.5, 7.0)] * 13, engine
+
+
 def test_history_records_epochs_steps_and_learning_rates():
     X, y = data.moons(30, seed=1)
     model = nn.MLP(2, [4, 1], seed=0)
