@@ -103,7 +103,8 @@ def positive(x):
 def sign(x):
     """-1, 0 or 1 (0 at 0, as in PyTorch).  Locally constant, like ``positive``."""
     if isinstance(x, np.ndarray):
-        return np.sign(x)
+        # 0 at NaN too, as on floats (and in PyTorch), where np.sign gives NaN
+        return (x > 0).astype(float) - (x < 0)
     x = _data_of(x)
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
@@ -316,7 +317,7 @@ STEP = Primitive(
     "step",
     lambda a: (1.0 if a >= 0 else 0.0) if a == a else a,  # a != a: NaN stays NaN
     lambda g, out, a: (g * 0.0,),
-    array_forward=lambda a: (a >= 0).astype(float),
+    array_forward=lambda a: np.where(a == a, a >= 0, a),  # NaN stays NaN, as on floats
     kinks=(0.0,),
     doc="The perceptron's threshold: 1 for x >= 0, else 0; derivative 0 everywhere.",
 )

@@ -217,6 +217,29 @@ def test_array_forward_matches_float_forward(name):
         assert np.allclose(prim.apply_arrays(*columns), expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_a_nan_operand_gives_the_same_forward_and_rule_on_floats_and_arrays(name):
+    # The tape replays the array forms: where NaN reaches an op (a NaN feature), they must
+    # give what the eager engine gives (NaN where it keeps NaN, 0 where its rule gives 0).
+    prim = PRIMITIVES[name]
+    for point in valid_points(name)[:2]:
+        for i in variable_indices(name):
+            floats = list(point)
+            floats[i] = math.nan
+            out = prim.forward(*floats)
+            rule = prim.vjp(1.5, out, *floats)
+            arrays = [np.array([x, x]) for x in floats]
+            with np.errstate(all="ignore"):
+                out_arrays = prim.apply_arrays(*arrays)
+                rule_arrays = prim.vjp(np.full(2, 1.5), out_arrays, *arrays)
+            where = f"{name}{tuple(floats)}"
+            np.testing.assert_array_equal(out_arrays, [out, out], err_msg=f"forward of {where}")
+            for k, (g, g_arrays) in enumerate(zip(rule, rule_arrays, strict=True)):
+                expected = np.broadcast_to(g, (2,))
+                got = np.broadcast_to(g_arrays, (2,))
+                np.testing.assert_array_equal(got, expected, err_msg=f"rule {k} of {where}")
+
+
 # --------------------------------------------------------------------------------------------
 # First and second derivatives against finite differences
 # --------------------------------------------------------------------------------------------
