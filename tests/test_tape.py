@@ -257,6 +257,12 @@ GRAPH_PAIRS = {
     "one node used twice, or two equal nodes": (_shared, lambda x, w: x * w + x * w),
     "one more op": (lambda x, w: x * w, lambda x, w: (x * w).relu()),
     "another input": (lambda x, w: x * w, lambda x, w: w * w),
+    # a leaf Value fn makes itself, e.g. noise Value(random.gauss(0, 1)): a parameter of the
+    # tape, which would freeze the first recording's number
+    "another number in a Value made by fn": (
+        lambda x, w: x * w + Value(0.25),
+        lambda x, w: x * w + Value(0.75),
+    ),
 }
 
 

@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from ..mode import enable_grad, state
-from ..value import Constant, TracedValue, TracingError, Value
+from ..value import Constant, TracedValue, TracingError, Value, _slot_data
 from .replay import Tape
 
 
@@ -105,7 +105,13 @@ def _same_graph(order: list[Value], first: tuple, second: tuple) -> bool:
             return False
         a, b = node._a, other._a
         if a is None:  # a leaf
-            if b is not None or (type(node) is Constant and node.data != other.data):
+            if b is not None:
+                return False
+            # one made during the recording (a constant, or a Value fn makes itself, such as
+            # Value(random.gauss(0, 1))) must hold the same number both times: the tape keeps
+            # the first one.  NaN matches NaN (a NaN constant is refused by name before this).
+            d, e = _slot_data(node), _slot_data(other)  # a placeholder's .data is guarded
+            if node is not other and d != e and (d == d or e == e):
                 return False
             continue
         known = get(a)
