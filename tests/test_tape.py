@@ -144,6 +144,18 @@ def test_tape_with_several_outputs_and_weighted_grad_outputs():
     assert b.grad == pytest.approx(expected_b)
 
 
+def test_one_weight_per_sample_weights_a_single_output_as_eager_does():
+    w, v = Value(0.5), Value(-1.5)
+    tape = trace(lambda x: (x * w + v).tanh(), 1)
+    X, weights = [1.0, 2.0, 3.0], [1.0, -2.0, 0.5]
+    tape(np.array(X))
+    for x, s in zip(X, weights, strict=True):
+        ((Value(x) * w + v).tanh() * s).backward()  # eager: the weighted sum of the samples
+    eager = [w.grad, v.grad]
+    for given in (weights, np.array(weights), np.array(weights)[:, None]):  # (batch,), (batch, 1)
+        np.testing.assert_allclose(tape.gradients(given), eager, rtol=1e-12)
+
+
 def test_tape_reuses_its_arrays_between_steps():
     w = Value(0.3)
     tape = trace(lambda x: (w * x).relu(), 1)

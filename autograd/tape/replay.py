@@ -157,7 +157,7 @@ class Tape:
         if type(grad_outputs) is np.ndarray and grad_outputs.shape == (batch, self.n_outputs):
             return grad_outputs.T
         seeds = 1.0 if grad_outputs is None else np.asarray(grad_outputs, dtype=float)
-        if np.ndim(seeds) == 1 and self.n_outputs > 1 and len(seeds) == batch:
+        if np.ndim(seeds) == 1 and len(seeds) == batch:  # one weight per sample
             seeds = seeds[:, None]
         try:
             return np.broadcast_to(seeds, (batch, self.n_outputs)).T
