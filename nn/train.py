@@ -412,7 +412,13 @@ class _Taped:
         read_grads(self.params, out=self.grad)
 
     def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
-        out = self._forward(X, T)
+        try:
+            out = self._forward(X, T)
+        except (ArithmeticError, ValueError):
+            # a sample the replay refuses (inf - inf from an infinite feature): the eager
+            # engine's numbers (NaN where it gives NaN) or its own error, as predict does
+            self.sync()
+            return _Eager(self.problem).evaluate(X, T)
         penalty = self.penalty.value(self.data) if self.penalty is not None else 0.0
         with np.errstate(over="ignore", invalid="ignore"):
             return float(out[:, 0].mean()) + penalty, out[:, 1:]

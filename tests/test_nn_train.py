@@ -363,6 +363,35 @@ def test_validation_and_early_stopping_restore_the_best_parameters():
     assert restored + penalty == pytest.approx(best, rel=1e-9)
 
 
+def test_a_validation_sample_the_tape_cannot_replay_is_evaluated_as_eager_does():
+    # An infinite feature makes inf - inf inside a relu network: eager records a NaN
+    # validation loss and trains on; the tape's replay refuses NaN-making arithmetic, and
+    # must not end training where eager does not.
+    X, labels = data.blobs(20, centers=3, std=1.0, box=2.0, seed=2)
+    X_val = X[:6].copy()
+    X_val[2, 0] = math.inf
+    runs = []
+    for engine in ("eager", "tape"):
+        model = nn.MLP(2, [4, 3], seed=1)
+        history = nn.fit(
+            model,
+            X,
+            labels,
+            loss="cross_entropy",
+            epochs=2,
+            val=(X_val, labels[:6]),
+            engine=engine,
+            progress=False,
+        )
+        assert history.engine == engine
+        runs.append((history, [p.data for p in model.parameters()]))
+    (eager, eager_data), (taped, taped_data) = runs
+    assert len(eager.val_loss) == 2 and all(math.isnan(x) for x in eager.val_loss)
+    assert len(taped.val_loss) == 2 and all(math.isnan(x) for x in taped.val_loss)
+    assert taped.val_accuracy == eager.val_accuracy
+    np.testing.assert_allclose(taped_data, eager_data, rtol=1e-9, atol=1e-15)
+
+
 def test_early_stopping_needs_validation_data():
     with pytest.raises(ValueError, match="needs validation data"):
         nn.fit(nn.MLP(2, [1]), [[0.0, 1.0]], [1.0], patience=2, progress=False)
