@@ -81,15 +81,27 @@ def _inputs(x: Sequence | Value | float, n: int) -> Sequence[Value]:
     elif not isinstance(x, Sequence):
         x = list(x)
     if len(x) != n:
-        raise ValueError(f"expected {n} input{'s' if n != 1 else ''}, got {len(x)}")
+        raise ValueError(f"expected {n} input{'s' if n != 1 else ''}, got {len(x)}{_batch(x, n)}")
     if all(isinstance(xi, Value) for xi in x):
         return x
     for i, xi in enumerate(x):  # the neurons read .data of every input (autograd's weighted_sum)
         if not isinstance(xi, (Value, numbers.Real)):
-            raise TypeError(f"input {i} must be a number or a Value, got {type(xi).__name__}")
+            raise TypeError(
+                f"input {i} must be a number or a Value, got {type(xi).__name__}{_batch(x, n)}"
+            )
     return [
         xi if isinstance(xi, Value) else Value(xi, label=input_name(i)) for i, xi in enumerate(x)
     ]
+
+
+def _batch(x: Sequence, n: int) -> str:
+    """A hint when x looks like a batch (its first item is a row, not a number), else ''."""
+    if not x or isinstance(x[0], (Value, numbers.Real, str)) or not hasattr(x[0], "__len__"):
+        return ""
+    return (
+        f": this looks like a batch of {len(x)} rows, but a model takes one sample "
+        f"({n} number{'s' if n != 1 else ''}); for a batch X write [model(x) for x in X]"
+    )
 
 
 def _micrograd_flag(

@@ -339,3 +339,17 @@ def test_given_values_are_used_as_they_are():
     x = [autograd.Value(0.5), autograd.Value(-1.0)]
     out = nn.MLP(2, [3, 1], seed=1)(x)
     assert {v for v in autograd.topological_order([out]) if v.is_leaf} >= set(x)
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [[[1, 2], [3, 4]], [[1, 2], [3, 4], [5, 6]], "numpy"],
+    ids=["two_rows", "three_rows", "numpy_rows"],
+)
+def test_a_batch_passed_as_one_sample_says_to_call_the_model_per_row(batch):
+    import numpy as np
+
+    if batch == "numpy":
+        batch = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises((TypeError, ValueError), match=r"one sample.*\[model\(x\) for x in X\]"):
+        nn.MLP(2, [3, 1])(batch)
