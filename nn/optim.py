@@ -81,6 +81,11 @@ class Optimizer:
     """
 
     def __init__(self, params: Params, lr: float | Schedule) -> None:
+        if callable(params) and not hasattr(params, "parameters"):  # SGD(model.parameters, ...)
+            raise TypeError(
+                f"the optimizer got the method {getattr(params, '__qualname__', params)!r}, "
+                f"not the parameters: call it, as in {type(self).__name__}(model.parameters(), ...)"
+            )
         params = params.parameters() if hasattr(params, "parameters") else list(params)
         if not params:
             raise ValueError("the optimizer got no parameters")

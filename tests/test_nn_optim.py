@@ -147,3 +147,9 @@ def test_update_checks_the_arrays_shapes():
     opt = SGD([Value(1.0), Value(2.0)], lr=0.1)
     with pytest.raises(ValueError, match=r"shape \(2,\), one number per parameter"):
         opt.update(np.zeros(3), np.zeros(2))
+
+
+def test_the_parameters_method_passed_uncalled_says_to_call_it():
+    model = MLP(2, [1])
+    with pytest.raises(TypeError, match=r"SGD\(model\.parameters\(\), \.\.\.\)"):
+        SGD(model.parameters, lr=0.1)
