@@ -513,3 +513,18 @@ def test_a_look_alike_letter_is_named_by_its_code_point(capsys):
     assert status == 2
     assert "missing input value(s): х (U+0445 CYRILLIC SMALL LETTER HA)" in err
     assert "input(s) not in the expression: x" in err
+
+
+def test_a_caret_for_a_power_points_to_the_double_star(capsys):
+    status, out, err = run(capsys, "x^2", "x=3")
+    assert status == 2 and out == ""
+    assert "^ is not allowed" in err and "for a power write x**2" in err, err
+
+
+@pytest.mark.parametrize("command", ["draw", "explore"])
+def test_a_missing_expression_does_not_claim_the_inputs_are_required(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        main([command])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "required: expression" in err and "NAME=VALUE" not in err.splitlines()[-1], err

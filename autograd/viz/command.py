@@ -47,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = epilog()
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("expression", help='the expression, e.g. "tanh(x*w + b)"')
-    parser.add_argument("inputs", nargs="*", metavar="NAME=VALUE", help="a value for every input")
+    parser.add_argument(  # default=[]: else argparse calls the inputs required when they are not
+        "inputs", nargs="*", default=[], metavar="NAME=VALUE", help="a value for every input"
+    )
     parser.add_argument(
         "-o",
         "--output",

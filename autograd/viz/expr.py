@@ -158,6 +158,10 @@ def _check(tree: ast.Expression, text: str) -> None:
             if node.id in FUNCTIONS:
                 raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
         elif isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.BitXor):  # how a power is typed elsewhere; Python: xor
+                raise ExpressionError(
+                    "^ is not allowed (Python reads it as xor): for a power write x**2"
+                )
             if type(node.op) not in _OPERATORS:
                 raise ExpressionError(
                     f"operator {type(node.op).__name__} is not allowed; use + - * / **"
