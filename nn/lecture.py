@@ -411,6 +411,8 @@ def run(args: argparse.Namespace) -> int:
     """Compute, draw, take a step and print (or emit JSON); exit status as in ``EPILOG``."""
     if not math.isfinite(args.lr) or args.lr <= 0:
         return _fail(f"--lr must be a positive number, got {args.lr}", 2)
+    if args.html and args.no_draw:
+        return _fail("--html and --no-draw contradict each other: explore.html is a graph file", 2)
     try:
         numbers = numbers_from_text(args.x, args.y, args.w1, args.w2, args.bias)
     except ValueError as exc:

@@ -80,6 +80,13 @@ def test_bad_learning_rate_is_refused(capsys):
     assert "--lr must be a positive number" in capsys.readouterr().err
 
 
+def test_html_with_no_draw_is_refused_not_silently_ignored(capsys, tmp_path):
+    out = tmp_path / "graphs"
+    assert main(["lecture", "--html", "--no-draw", "--out", str(out)]) == 2
+    assert "--html and --no-draw" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.skipif(
     not (shutil.which("dot") or shutil.which("graphviz-pure")), reason="no Graphviz renderer"
 )
