@@ -182,8 +182,14 @@ def bce(prob: Value | Sequence[Value], target: Target, eps: float = 1e-12) -> Va
     """
     terms = []
     for p, t in _pairs(prob, target, "bce"):
-        p = eps + (1 - 2 * eps) * p
-        terms.append(-(t * p.log() + (1 - t) * (1 - p).log()))
+        squeezed = eps + (1 - 2 * eps) * p
+        try:
+            terms.append(-(t * squeezed.log() + (1 - t) * (1 - squeezed).log()))
+        except ValueError:  # the log of a negative number: p was outside [0, 1]
+            raise ValueError(
+                f"bce takes probabilities in [0, 1] (a sigmoid's output), got {p.data!r}; "
+                "for raw scores (any number) use bce_with_logits"
+            ) from None
     return _mean(terms)
 
 

@@ -101,6 +101,14 @@ def test_loss_values_by_hand():
     assert F.cross_entropy([Value(0.0), Value(0.0)], 1).data == pytest.approx(math.log(2))
 
 
+@pytest.mark.parametrize("p", [1.5, -0.5])
+def test_bce_of_a_number_outside_0_1_names_it_and_points_to_bce_with_logits(p):
+    with pytest.raises(
+        ValueError, match=rf"bce takes probabilities in \[0, 1\].*got {p}.*bce_with_logits"
+    ):
+        F.bce(Value(p), 1.0)
+
+
 def test_bce_with_logits_matches_bce_of_sigmoid_and_is_stable():
     for z, t in [(-2.0, 1.0), (0.5, 0.0), (3.0, 0.3)]:
         expected = F.bce(Value(z).sigmoid(), t).data
