@@ -1,4 +1,5 @@
-"""The README's REPL session prints what the README shows (run as a doctest)."""
+"""The README says what is true: its REPL session prints what it shows (run as a doctest), and
+its counts match the repository."""
 
 from __future__ import annotations
 
@@ -25,3 +26,13 @@ def test_the_readme_repl_session_prints_what_it_shows():
         runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} README example(s) print something else (above)"
+
+
+NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+
+
+def test_the_readme_counts_the_notebooks_the_test_suite_runs():
+    notebooks = sorted((README.parent / "notebooks").glob("*.ipynb"))
+    said = re.search(r"and the (\w+) notebooks", README.read_text(encoding="utf-8"))
+    assert said, "the README no longer says how many notebooks `dev.py test` runs"
+    assert said.group(1) == NUMBER_WORDS[len(notebooks)], [n.name for n in notebooks]
