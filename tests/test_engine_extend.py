@@ -4,11 +4,15 @@ differentiated correctly (finite differences, second order, the tape), a Value m
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 
 import autograd
-from autograd import PRIMITIVES, Value, define_primitive, gradcheck, trace
+import nn
+from autograd import PRIMITIVES, TracingError, Value, define_primitive, gradcheck, trace
 from nn.cli import main
 
 
@@ -67,6 +71,42 @@ def test_a_user_rule_differentiates_again(softsign):
     (dx,) = autograd.grad(softsign(x), [x], create_graph=True)
     (d2x,) = autograd.grad(dx, [x])
     assert dx.data == pytest.approx(0.25) and d2x == pytest.approx(-2 / 8)
+
+
+@pytest.fixture
+def scalar_softplus():
+    # written with math: runs on floats only (no array_forward), so a tape cannot replay it
+    op = define_primitive(
+        "scalar_softplus",
+        forward=lambda a: math.log1p(math.exp(a)),
+        vjp=lambda g, out, a: (g * autograd.primitives.sigmoid(a),),
+    )
+    yield op
+    _forget("scalar_softplus")
+
+
+def test_a_user_primitive_that_runs_on_floats_only_is_refused_when_traced(scalar_softplus):
+    w = Value(0.5)
+    with pytest.raises(TracingError, match=r"scalar_softplus.*numpy arrays.*array_forward"):
+        trace(lambda x: (w * x).scalar_softplus(), 1)
+
+
+def test_fit_and_predict_on_a_float_only_primitive_use_the_eager_engine(scalar_softplus):
+    X, y = nn.data.noisy_line(10, seed=1)
+    runs = []
+    for engine in ("eager", "tape"):
+        model = nn.MLP(1, [3, 1], activation=lambda z: z.scalar_softplus(), seed=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = nn.fit(model, X, y, epochs=2, engine=engine, progress=False)
+        assert history.engine == "eager"
+        if engine == "tape":
+            assert any("scalar_softplus" in str(w.message) for w in caught)
+        runs.append((history.step_loss, nn.predict(model, X), nn.predict(model, X, "eager")))
+    (eager_loss, eager_out, _), (taped_loss, taped_out, reference) = runs
+    assert taped_loss == eager_loss
+    np.testing.assert_array_equal(taped_out, reference)
+    np.testing.assert_array_equal(eager_out, reference)
 
 
 def test_a_user_primitive_runs_on_the_tape(softsign):

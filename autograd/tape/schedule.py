@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import primitives as P
-from ..value import Constant, Value
+from ..value import Constant, TracingError, Value, _slot_data
 from .dense import DenseGroup, OnesRow, ParameterArrays, dense_unit
 from .entries import DenseEntry, Entry, LogSoftmaxEntry, OpEntry, SumEntry
 from .groups import Group, Route, Rows, index
@@ -57,6 +57,7 @@ def compile_graph(
     leaves = [n for n in order if n._prim is None]
     constants = [n for n in leaves if type(n) is Constant]
     schedule = _schedule(order, outputs, set(parameters))
+    _refuse_float_only_primitives(schedule)
     row = _assign_rows(schedule, placeholders, leaves, skip=_dense_only(schedule, parameters))
     params = ParameterArrays(len(parameters))
     index_of = {p: i for i, p in enumerate(parameters)}
@@ -81,6 +82,39 @@ def compile_graph(
         output_rows=output_rows,
         zero_rows=_zero_rows(groups, len(row), [output_rows, param_rows]),
     )
+
+
+# Primitives without an array forward whose forward and rule were seen to run on arrays.
+_RUN_ON_ARRAYS: set[P.Primitive] = set()
+
+
+def _refuse_float_only_primitives(schedule: list[Entry]) -> None:
+    """A primitive declared without an array forward (``define_primitive``'s default: the
+    float forward) must run on numpy arrays, forward and rule, or every batch would fail
+    (``math.exp`` of an array, ``if a > 0``); a TracingError here lets ``nn.fit`` and
+    ``predict`` use the eager engine.  Probed once per primitive, on one member's recorded
+    operands two samples wide; per group, not per node (a few dozen checks)."""
+    for entry in schedule:
+        if isinstance(entry, OpEntry):
+            prim, operands = entry.prim, entry.operands[0]
+        elif isinstance(entry, DenseEntry) and entry.activations:
+            prim, operands = entry.activations[0]._prim, entry.nodes[:1]
+        else:
+            continue
+        if prim.array_forward is not None or prim in _RUN_ON_ARRAYS:
+            continue
+        arrays = [np.full(2, _slot_data(v)) for v in operands]
+        try:
+            with np.errstate(all="ignore"):
+                prim.vjp(np.ones(2), prim.apply_arrays(*arrays), *arrays)
+        except Exception as exc:
+            raise TracingError(
+                f"the primitive {prim.name} runs on floats only: on numpy arrays it raised "
+                f"{type(exc).__name__}: {exc}; the tape replays every op over a batch of "
+                "arrays: give define_primitive an array_forward (and a rule in plain "
+                "arithmetic), or use the eager engine"
+            ) from None
+        _RUN_ON_ARRAYS.add(prim)
 
 
 def _zero_rows(groups: list[Group], n_rows: int, also: list[Rows]) -> list[slice]:
