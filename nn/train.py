@@ -477,7 +477,7 @@ def _engine(name: str, problem: _Problem, optimizer: Optimizer) -> _Eager | _Tap
     warnings.warn(
         f"{reason}; training with the eager engine instead (same numbers, slower)",
         RuntimeWarning,
-        stacklevel=3,
+        stacklevel=4,  # _engine, fit, relaxed_gc's wrapper (contextlib), fit's caller
     )
     return _Eager(problem)
 

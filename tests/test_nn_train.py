@@ -425,8 +425,11 @@ def test_untraceable_loss_falls_back_to_eager_with_a_clear_warning():
 
     X, y = data.noisy_line(10)
     model = nn.MLP(1, [2, 1], seed=0)
-    with pytest.warns(RuntimeWarning, match="engine='tape' cannot trace.*eager engine instead"):
+    with pytest.warns(
+        RuntimeWarning, match="engine='tape' cannot trace.*eager engine instead"
+    ) as caught:
         history = nn.fit(model, X, y, loss=branchy, epochs=2, engine="tape", progress=False)
+    assert caught[0].filename == __file__  # shown at the call of fit, not inside the library
     assert history.engine == "eager" and len(history.loss) == 2
     assert history.trace_seconds == 0.0  # fell back: no tape to report
 
