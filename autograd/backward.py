@@ -602,7 +602,42 @@ def _run_by_hand(node: Value, fn: Callable[[], object], g) -> tuple:
         added[1] = 0.0  # x op x: both contributions are already in the one sum
     if not isinstance(g, Value):  # a pass on floats (the closure may compute with Values)
         added = [_slot_data(a) if isinstance(a, Value) else a for a in added]
+    else:
+        for i, share in enumerate(added):
+            _refuse_numbers_under_create_graph(node, g, i, share)
     return tuple(added)
+
+
+def _refuse_numbers_under_create_graph(node: Value, g: Value, i: int, share) -> None:
+    """RuntimeError unless the gradient a hand-set _backward passed to operand i, under
+    create_graph, was computed from the op's Values (the node or its operands) or is 0.
+
+    micrograd's closures scale out.grad by numbers (``(1 - t**2) * out.grad`` with t a float):
+    right as a gradient, but differentiating it again would silently give 0 (or None from
+    ``grad``).  A linear op made by hand (its derivative a number) is refused too: the two
+    cases cannot be told apart.
+    """
+    if isinstance(share, Value):
+        wanted = {node, *node.parents}
+        seen, stack = {g}, [share]  # g's graph is the upstream gradient's: not the closure's
+        while stack:
+            v = stack.pop()
+            if v in wanted:
+                return
+            for parent in v.parents:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    elif share == 0:
+        return
+    raise RuntimeError(
+        f"backward with create_graph=True through {describe_call(node._prim, node.parents)}, "
+        f"whose _backward was set by hand: the gradient it passes to operand {i} is not "
+        "computed from the op's Values (micrograd's closures use numbers such as t or "
+        "other.data), so differentiating it again would silently give 0. Write the closure "
+        "with Value arithmetic on out and its operands (x.grad += (1 - out * out) * out.grad), "
+        "or declare the op with autograd.define_primitive"
+    )
 
 
 def _get_backward(node: Value) -> Callable[[], object]:
@@ -617,6 +652,8 @@ def _set_backward(node: Value, fn: Callable[[], object]) -> None:
         raise TypeError(f"_backward must be a function of no arguments, got {type(fn).__name__}")
     prim = node._prim
     if prim is None:
+        if not state.grad_enabled:
+            return  # made by hand under no_grad: a leaf, so there is no step to set
         raise ValueError(
             "a leaf has no parents for _backward to pass its gradient to; make the Value "
             "with its children, micrograd's way: Value(data, (a, b), 'op')"

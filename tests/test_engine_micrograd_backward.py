@@ -100,6 +100,60 @@ def test_a_hand_set_backward_runs_on_values_under_create_graph():
     assert (g.data, gg) == pytest.approx((1 - th**2, -2 * th * (1 - th**2)))
 
 
+def lecture_style(op: str, x: Value, t: float, derivative: float) -> Value:
+    """Value(t, (x,), op) with micrograd's closure: it scales out.grad by a number."""
+    out = Value(t, (x,), op)
+
+    def _backward():
+        x.grad += derivative * out.grad
+
+    out._backward = _backward
+    return out
+
+
+@pytest.mark.parametrize("how", ["grad", "backward"])
+def test_create_graph_through_a_closure_computing_with_numbers_is_refused(how):
+    # d tanh / dx = 1 - t**2 with t a float: differentiating it again would give None or 0,
+    # silently, where the second derivative is -2 t (1 - t**2)
+    x = Value(0.5, label="x")
+    t = math.tanh(0.5)
+    y = lecture_style("tanh", x, t, 1 - t**2)
+    message = r"^backward with create_graph=True through tanh\(x=0.5\), .*define_primitive$"
+    with pytest.raises(RuntimeError, match=message):
+        if how == "grad":
+            autograd.grad(y * 3.0, x, create_graph=True)
+        else:
+            (y * 3.0).backward(create_graph=True)
+    assert x.grad == 0.0 and y.grad == 0.0  # nothing half-changed
+    (y * 3.0).backward()  # without create_graph the closure's numbers are exactly right
+    assert x.grad == pytest.approx(3 * (1 - t**2))
+
+
+def test_create_graph_through_a_closure_computing_with_the_operands_values_is_exact():
+    x, w = Value(1.5), Value(-2.0)
+    y = Value(x.data * w.data, (x, w), "*")
+
+    def _backward():  # micrograd's __mul__ closure, on the operands themselves
+        x.grad += w * y.grad
+        w.grad += x * y.grad
+
+    y._backward = _backward
+    gx, gw = autograd.grad(y * y, [x, w], create_graph=True)  # 2 x w^2, 2 x^2 w
+    assert autograd.grad(gx, [x, w]) == pytest.approx((2 * 4.0, 4 * 1.5 * -2.0))
+    assert autograd.grad(gw, [x, w]) == pytest.approx((4 * 1.5 * -2.0, 2 * 1.5**2))
+
+
+def test_a_micrograd_style_op_can_be_made_under_no_grad():
+    # an evaluation loop under no_grad calls the student's tanh: its result is a leaf, and the
+    # closure it sets has nothing to pass a gradient to
+    x = Value(0.5)
+    with autograd.no_grad():
+        y = lecture_style("tanh", x, math.tanh(0.5), 1 - math.tanh(0.5) ** 2)
+    assert y.is_leaf and y.data == math.tanh(0.5)
+    y.backward()
+    assert x.grad == 0.0
+
+
 def test_a_failing_hand_set_backward_changes_no_grad():
     x, w = Value(1.0), Value(2.0)
     y = x * w
