@@ -154,6 +154,17 @@ def test_a_micrograd_style_op_can_be_made_under_no_grad():
     assert x.grad == 0.0
 
 
+def test_gradcheck_checks_a_micrograd_style_op():
+    # gradcheck runs fn under no_grad for its finite differences: the op must work there
+    def tanh(x, sign=-1):
+        t = math.tanh(x.data)
+        return lecture_style("tanh", x, t, 1 + sign * t**2)
+
+    assert autograd.gradcheck(tanh, [0.5])
+    with pytest.raises(autograd.GradcheckError):
+        autograd.gradcheck(lambda x: tanh(x, sign=1), [0.5])  # a wrong closure is caught
+
+
 def test_a_failing_hand_set_backward_changes_no_grad():
     x, w = Value(1.0), Value(2.0)
     y = x * w
