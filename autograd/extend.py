@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import primitives as P
-from .value import Value, _bind_method, _constant, apply
+from .value import Value, _bind_method, _constant, _short_repr, apply
 
 
 def define_primitive(
@@ -67,7 +67,7 @@ def define_primitive(
         name,
         symbol if symbol is not None else name,
         forward,
-        vjp,
+        _one_gradient_per_input(name, vjp, code.co_argcount - 2),
         array_forward=array_forward,
         kinks=tuple(float(k) for k in kinks),
         doc=doc,
@@ -92,3 +92,25 @@ def define_primitive(
     op.__doc__ = doc or f"{name}: a primitive defined with autograd.define_primitive."
     op.primitive = prim  # the table entry, as in PRIMITIVES[name]
     return op
+
+
+def _one_gradient_per_input(name: str, vjp: Callable[..., tuple], arity: int) -> Callable:
+    """vjp, with its result checked to be one gradient per input: ``g * a`` for ``(g * a,)``
+    is the usual slip, and unpacking it failed far away ("cannot unpack non-iterable float").
+    Same signature as vjp, so the operands are still read off it."""
+
+    def checked(grads):
+        if (
+            isinstance(grads, (tuple, list))
+            and len(grads) == arity
+            and all(x is not None for x in grads)
+        ):
+            return grads
+        raise TypeError(
+            f"{name}: vjp must return a tuple of {arity} gradient{'s' if arity > 1 else ''}, "
+            f"one per input (a number or a Value each, as (g * a,)), got {_short_repr(grads)}"
+        )
+
+    if arity == 1:
+        return lambda g, out, a: checked(vjp(g, out, a))
+    return lambda g, out, a, b: checked(vjp(g, out, a, b))

@@ -162,3 +162,35 @@ def test_a_refused_definition_changes_nothing(kwargs, error, message):
     with pytest.raises(error, match=message):
         define_primitive(**arguments)
     assert PRIMITIVES == before and not hasattr(Value, "twice")
+
+
+@pytest.mark.parametrize(
+    ("vjp", "got"),
+    [
+        (lambda g, out, a: 2 * g, "got 2.0"),  # the usual slip: no comma, so no tuple
+        (lambda g, out, a: (2 * g, 0.0), r"got \(2.0, 0.0\)"),
+        (lambda g, out, a: (None,), r"got \(None,\)"),
+    ],
+    ids=["a number", "two gradients", "None"],
+)
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_rule_returning_other_than_one_gradient_per_input_is_named(vjp, got, create_graph):
+    twice = define_primitive("twice", forward=lambda a: 2 * a, vjp=vjp)
+    try:
+        x = Value(1.0)
+        shown = ".*" if create_graph else got  # the rule ran on Values: their reprs
+        message = rf"^twice: vjp must return a tuple of 1 gradient, one per input .*, {shown}$"
+        with pytest.raises(TypeError, match=message):
+            twice(x).backward(create_graph=create_graph)
+        assert x.grad == 0.0
+    finally:
+        _forget("twice")
+
+
+def test_a_two_operand_rule_returning_one_gradient_is_named():
+    times = define_primitive("times", forward=lambda a, b: a * b, vjp=lambda g, out, a, b: (g * b,))
+    try:
+        with pytest.raises(TypeError, match=r"^times: vjp must return a tuple of 2 gradients"):
+            times(Value(1.0), Value(2.0)).backward()
+    finally:
+        _forget("times")
