@@ -31,11 +31,13 @@ import numpy as np
 from .mode import enable_grad, state
 from .primitives import ADD, MUL, Primitive
 from .value import (
+    _REAL_TYPES,
     ZERO,
     CheckedValue,
     Constant,
     TracingError,
     Value,
+    _short_repr,
     _slot_data,
     as_float,
     describe_call,
@@ -462,6 +464,12 @@ def _accumulated(node: Value, old, new):
             f"the .grad of the Value {describe_operand(node)} holds a numpy array of shape "
             f"{old.shape}; a gradient is one number (set .grad to 0.0, or call zero_grad(), "
             "before backward())"
+        )
+    if not isinstance(old, (Value, *_REAL_TYPES)):  # `old + new` would fail or make a complex
+        raise TypeError(
+            f"the .grad of the Value {describe_operand(node)} holds {_short_repr(old)} (a "
+            f"{type(old).__name__}); a gradient is one real number (set .grad to 0.0, or call "
+            "zero_grad(), before backward())"
         )
     if isinstance(old, Value) or isinstance(new, Value):
         return old + new  # recorded, and checked by the forward's overflow rule

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 
 import numpy as np
 import pytest
@@ -91,6 +92,20 @@ def test_backward_accepts_an_int_grad_left_by_micrograd_style_zeroing():
     y.grad = 0
     y.backward()
     assert x.grad == 4.0
+
+
+@pytest.mark.parametrize("old", ["0", [0.0], 1j], ids=["str", "list", "complex"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_grad_holding_something_else_than_a_number_is_named_and_nothing_changes(
+    old, create_graph
+):
+    x = Value(2.0, label="x")
+    y = x * x
+    x.grad = old
+    message = rf"^the \.grad of the Value x=2\.0 holds {re.escape(repr(old))} \(a \w+\)"
+    with pytest.raises(TypeError, match=message):
+        y.backward(create_graph=create_graph)
+    assert x.grad is old and y.grad == 0.0
 
 
 def test_constants_do_not_leak_between_expressions():
