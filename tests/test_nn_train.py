@@ -238,6 +238,49 @@ def test_tape_leaves_every_data_and_grad_as_eager_training_does():
     assert all(type(x) is float for x in data_t + grads_t)  # plain floats, as eager keeps them
 
 
+class _Reused(nn.Module):
+    """One layer applied twice, two heads on the same hidden units, a parameter no one uses."""
+
+    def __init__(self):
+        self.first = nn.Layer(2, 3, "tanh", seed=1)
+        self.again = nn.Layer(3, 3, "relu", seed=2)
+        self.unused = Value(0.4)
+
+    def __call__(self, x):
+        h = self.first(x)
+        g = self.again(self.again(h))  # the same weights, one layer after the other
+        heads = self.again(h)  # and again on the first hidden units
+        return g[0] * heads[1] + g[2] - heads[0]
+
+
+def test_tape_trains_a_model_that_reuses_its_layers_as_eager_does():
+    X, labels = data.blobs(16, centers=2, std=1.0, box=2.0, seed=3)
+    results = []
+    for engine in ("eager", "tape"):
+        model = _Reused()
+        history = nn.fit(
+            model,
+            X,
+            labels,
+            loss="mse",
+            optimizer=nn.SGD(model, lr=0.05, momentum=0.9),
+            epochs=3,
+            batch_size=6,
+            l1=1e-3,
+            l2=1e-2,
+            engine=engine,
+            progress=False,
+        )
+        assert history.engine == engine
+        params = model.parameters()
+        results.append(([p.data for p in params], [p.grad for p in params], history.step_loss))
+    (data_e, grads_e, loss_e), (data_t, grads_t, loss_t) = results
+    np.testing.assert_allclose(loss_t, loss_e, rtol=1e-9)
+    np.testing.assert_allclose(data_t, data_e, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(grads_t, grads_e, rtol=1e-9, atol=1e-15)
+    assert grads_t[-1] != 0.0  # the unused parameter: its penalty's gradient only
+
+
 @pytest.mark.parametrize("loss, targets", [("hinge", data.signed), ("cross_entropy", None)])
 def test_history_holds_plain_floats(loss, targets):
     X, labels = data.blobs(12, centers=2, std=1.0, box=2.0, seed=3)
