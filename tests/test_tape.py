@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import zlib
 
 import numpy as np
@@ -346,10 +347,20 @@ def test_wrong_batch_shape_names_the_expected_shape():
         tape(np.ones((4, 3)))
 
 
-def test_domain_error_during_replay_names_the_op():
-    tape = trace(lambda x: x.log(), 1)
-    with pytest.raises(FloatingPointError, match="log"):
-        tape(np.array([[1.0], [-1.0]]))
+@pytest.mark.parametrize(
+    "fn, X, call",
+    [
+        (lambda x: x.log(), [1.0, -1.0, -2.0], "sample 1: log(-1.0)"),
+        (lambda x: (x - 2.0).log(), [3.0, 4.0, 2.0], "sample 2: log(0.0)"),
+        (lambda x: 1.0 / (x - 1.0), [3.0, 1.0], "sample 1: div(1.0, 0.0)"),
+        (lambda x: x.sqrt(), [4.0, 1.0, -9.0], "sample 2: sqrt(-9.0)"),
+    ],
+)
+def test_domain_error_during_replay_names_the_op_sample_and_operands(fn, X, call):
+    # as the eager engine names the op and its operands (log(-1.0): ...), and as overflow does
+    tape = trace(fn, 1, example=[X[0]])
+    with pytest.raises(FloatingPointError, match=re.escape(f"over the batch failed at {call}: ")):
+        tape(np.array(X))
 
 
 def test_backward_before_forward_is_refused():

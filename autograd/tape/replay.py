@@ -225,20 +225,27 @@ def _parameter_order(given: Sequence[Value] | None, found: list[Value]) -> list[
 
 
 def _replay_error(group: Group, phase: str, exc: Exception, V=None) -> Exception:
+    # forward of one primitive: name the first sample and its operands, as eager names them
+    where = _first_bad_sample(group, V) if V is not None and isinstance(group, OpGroup) else ""
     if isinstance(exc, FloatingPointError) and "overflow" in str(exc):  # as eager: OverflowError
-        where = _first_overflow(group, V) if V is not None and isinstance(group, OpGroup) else ""
         return OverflowError(
             f"{phase} of the traced graph: {group.name} over the batch: the result overflows a "
             f"float{where}"
         )
-    return type(exc)(f"{phase} of the traced graph: {group.name} over the batch failed: {exc}")
+    return type(exc)(
+        f"{phase} of the traced graph: {group.name} over the batch failed{where}: {exc}"
+    )
 
 
-def _first_overflow(group: OpGroup, V: np.ndarray) -> str:
-    """` at sample 3: mul(1e+200, 1e+200)`: the first member and sample that overflowed."""
+def _first_bad_sample(group: OpGroup, V: np.ndarray) -> str:
+    """` at sample 3: mul(1e+200, 1e+200)`: the first member and sample whose result is not
+    finite although its operands are (an overflow, log(-1.0), a division by 0)."""
     operands = [V[rows] for rows in group.operands]
-    with np.errstate(all="ignore"):
-        out = group.prim.apply_arrays(*operands)
+    try:
+        with np.errstate(all="ignore"):
+            out = group.prim.apply_arrays(*operands)
+    except (ArithmeticError, ValueError):  # a forward that checks its domain itself (pow)
+        return ""
     bad = ~np.isfinite(out) & np.logical_and.reduce([np.isfinite(o) for o in operands])
     if not bad.any():
         return ""
