@@ -743,7 +743,12 @@ def grad(
 
 
 def _as_value_list(xs, what: str) -> list[Value]:
-    items = [xs] if isinstance(xs, Value) else list(xs)
+    try:
+        items = [xs] if isinstance(xs, Value) else list(xs)
+    except TypeError:  # not iterable: a number, say, where a Value was meant
+        raise TypeError(
+            f"{what} must be a Value or a list of Values, got {type(xs).__name__}"
+        ) from None
     for i, x in enumerate(items):
         if not isinstance(x, Value):
             raise TypeError(f"{what}[{i}] must be a Value, got {type(x).__name__}")

@@ -198,9 +198,11 @@ def test_grad_checks_the_number_of_grad_outputs():
 
 
 def test_grad_refuses_non_values():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^outputs must be a Value or a list of Values, got float"):
         autograd.grad(1.0, [Value(1.0)])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^inputs must be a Value or a list of Values, got int"):
+        autograd.grad(Value(1.0), 0)
+    with pytest.raises(TypeError, match=r"^inputs\[0\] must be a Value, got float"):
         autograd.grad(Value(1.0), [2.0])
 
 
