@@ -10,7 +10,8 @@ ask its primitive's rule for the local vector-Jacobian product and add it to eac
 says what it measurably bought).  During a pass the nodes' ``.grad`` slots hold this pass's
 gradients; what they held before is saved and added back at the end (accumulation, as in
 micrograd and PyTorch), or put back unchanged by ``grad()``.  An exception at any point of a
-pass, KeyboardInterrupt included, puts every ``.grad`` back exactly as it was.
+pass, KeyboardInterrupt included, puts every ``.grad`` back exactly as it was (and a second
+Ctrl-C while that is done cannot stop it halfway: see ``_restore``).
 ``topological_order`` only reads the graph.
 
 Threads: a pass (``grad()``'s too) writes the ``.grad`` of the nodes it walks while it runs, so
@@ -24,10 +25,12 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from itertools import chain, repeat
 from types import MethodType
 
 import numpy as np
 
+from .flat import set_grads
 from .mode import enable_grad, state
 from .primitives import ADD, MUL, Primitive
 from .value import (
@@ -159,10 +162,25 @@ def _restore(order: list[Value], stack: list[Value], saved: list[tuple[Value, ob
     is in `order` (finished) or on `stack` (being visited), and if its old .grad was not
     ZERO, (node, old) is in `saved`: each is recorded before the .grad is written.  Running
     this twice is harmless, so an interrupted restore can simply be run again.
+
+    The writes are one C-level call (flat.set_grads), so a second Ctrl-C, arriving while the
+    first is handled, cannot leave some .grad restored and others not: it lands before the
+    writes (then they are made here anyway, and it is raised after them) or after them.  What
+    remains is the few bytecodes of a caller's ``except`` clause before this function starts.
     """
+    try:
+        set_grads(chain(zip(chain(order, stack), repeat(ZERO)), saved))  # ZERO, then the old
+    except BaseException:  # the second Ctrl-C came before the writes, never among them
+        set_grads(chain(zip(chain(order, stack), repeat(ZERO)), saved))
+        raise
+
+
+def _undo_finished(order: list[Value], saved: list[tuple[Value, object]]) -> None:
+    """_restore after a pass that ran to its end (its stack is empty), for grad(): the same
+    writes as a plain loop, 2-3x faster than the C-level call (250 nodes: 6 against 15 us,
+    timeit; grad() on a graph of 250 nodes 7% fewer instructions, callgrind).  If it is
+    interrupted, the caller's except clause runs _restore, which finishes the job."""
     for node in order:
-        node.grad = ZERO
-    for node in stack:
         node.grad = ZERO
     for node, old in saved:
         node.grad = old
@@ -696,7 +714,7 @@ def backpropagate(roots: Sequence[Value], seeds: Sequence, create_graph: bool = 
     try:
         error = _run_pass(list(roots), list(seeds), create_graph, order, stack, saved)
         grads = {node: node.grad for node in order} if error is None else None
-        _restore(order, stack, saved)
+        _undo_finished(order, saved)
     except BaseException:
         _restore(order, stack, saved)  # again if it was _restore that was interrupted
         raise

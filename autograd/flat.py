@@ -3,22 +3,24 @@
 Training on arrays (``Tape``, an optimizer's array step) keeps a list of parameter Values
 beside two vectors in the same order, ``data`` and ``grad``.  ``read_data``/``read_grads``
 fill the vectors from the Values; ``write`` puts vectors back into every Value's ``.data``
-and ``.grad``; ``zero_grads`` sets every ``.grad`` to 0.
+and ``.grad``; ``zero_grads`` sets every ``.grad`` to 0; ``set_grads`` sets given ``.grad``s
+(backward() putting back what an interrupted pass wrote).
 
-``write`` and ``zero_grads`` are all or nothing, also under Ctrl-C: each is one C-level call
-(``deque`` consuming a ``map`` of the builtin ``setattr`` over slot attributes) that runs no
-Python bytecode, and Python delivers a KeyboardInterrupt only between bytecodes.  So a user who
-interrupts training finds every parameter from the same step, never half the model updated
-(and never half its gradients zeroed).  The price:
-it takes about twice as long as a Python loop of assignments (337 Values, data and grad:
-15 -> 32 us, timeit), so training writes only where user code can look (see ``nn.fit``).
+``write``, ``zero_grads`` and ``set_grads`` are all or nothing, also under Ctrl-C: each is one
+C-level call (``deque`` consuming a ``map`` of the builtin ``setattr``, or of the slot's own
+setter, over slot attributes) that runs no Python bytecode, and Python delivers a
+KeyboardInterrupt only between bytecodes.  So a user who interrupts training finds every
+parameter from the same step, never half the model updated (and never half its gradients
+zeroed).  The price: it takes about twice as long as a Python loop of assignments (337 Values,
+data and grad: 15 -> 32 us, timeit), so training writes only where user code can look (see
+``nn.fit``).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
-from itertools import chain, repeat
+from collections.abc import Iterable, Sequence
+from itertools import chain, repeat, starmap
 from operator import attrgetter
 
 import numpy as np
@@ -27,6 +29,7 @@ from .value import ZERO, Value
 
 _data = attrgetter("data")
 _grad = attrgetter("grad")
+_set_grad = Value.grad.__set__  # the .grad slot's own setter: _set_grad(v, g) is v.grad = g, in C
 
 
 def read_data(values: Sequence[Value], out: np.ndarray | None = None) -> np.ndarray:
@@ -61,6 +64,13 @@ def zero_grads(values: Sequence[Value]) -> None:
     never leaves half the gradients zeroed.  The 0.0 is the engine's shared ``ZERO``, which
     backward() knows needs no saving and adding back."""
     deque(map(setattr, values, repeat("grad"), repeat(ZERO)), maxlen=0)
+
+
+def set_grads(pairs: Iterable[tuple[Value, object]]) -> None:
+    """Set ``value.grad = grad`` for every (value, grad) pair, in order, in one uninterruptible
+    step (as ``write``); the pairs should come from C-level iterators (lists, zip, chain), so
+    that no bytecode runs inside either."""
+    deque(starmap(_set_grad, pairs), maxlen=0)
 
 
 def _read(values, getter, name: str, out: np.ndarray | None) -> np.ndarray:

@@ -4,7 +4,9 @@ The exception is injected with a trace function at every single bytecode the pas
 engine's own files (the topological walk, the chain rule, the primitives' rules, the
 bookkeeping that adds old gradients back), once as KeyboardInterrupt (Ctrl-C) and once as an
 ordinary exception.  After each, every ``.grad`` must be the very object it was before, and an
-uninterrupted pass right after must give the right gradients.
+uninterrupted pass right after must give the right gradients.  A second Ctrl-C is injected too,
+at every bytecode of the handling of the first: only the few bytecodes of an ``except`` clause
+before the restore starts (WINDOW) may stop it.
 """
 
 from __future__ import annotations
@@ -112,6 +114,49 @@ def test_backward_interrupted_at_every_bytecode_leaves_every_grad_as_it_was(mode
     assert k > 500  # many steps of the walk and of the chain rule
     assert completed == list(range(k - len(completed), k))
     assert len(completed) <= 5  # returning from backward() (after its overflow check)
+
+
+# Where a second Ctrl-C may stop the restore: the except clause's own bytecodes before
+# _restore's try (Python raises a pending KeyboardInterrupt when _restore starts: the real
+# window is that, less than a microsecond after the first).  Its writes are one C call.
+WINDOW = {
+    ("backward", "PUSH_EXC_INFO"),  # the except clause's first instruction has no line
+    ("backward", "except BaseException:"),
+    ("backward", "_restore(order, stack, saved)"),
+    ("backpropagate", "PUSH_EXC_INFO"),
+    ("backpropagate", "except BaseException:"),
+    ("backpropagate", "_restore(order, stack, saved)"),
+    ("_restore", "try:"),
+}
+
+
+@pytest.mark.parametrize("which", ["backward", "grad"])
+def test_a_second_ctrl_c_while_the_first_is_handled_leaves_every_grad_as_it_was(which):
+    x, w, b = Value(0.5, label="x"), Value(-1.5, label="w"), Value(2.0, label="b")
+    h = (x * w + b).tanh()
+    nodes, y = (x, w, b, h), h * x
+    call = y.backward if which == "backward" else lambda: autograd.grad(y, [x, w])
+    total = run_interrupted_at(0, KeyboardInterrupt, call)
+    runs, windows = 0, set()
+    for k in range(1, total + 1):  # the first Ctrl-C
+        j = 0
+        while True:  # the second, at every bytecode that runs after the first
+            j += 1
+            set_old_grads(nodes, y)
+            before = grads_of(y)
+            _, where = injection.run_interrupted_twice(k, j, KeyboardInterrupt, call, ENGINE_DIR)
+            runs += 1
+            if where is not None:
+                where = (where[0], where[1].split("  #")[0])  # the code, not its comment
+            if where in WINDOW:
+                windows.add(where)
+            elif any(node.grad is not old for node, old in before):
+                assert which == "backward" and k > total - 5 and where is None, (k, j, where)
+                assert_accumulated(before, y)  # the first came as backward() returned
+            if where is None:
+                break  # the handling ended before its j-th bytecode
+    assert total > 200 and runs > 10 * total  # the handling is watched, not only the pass
+    assert windows <= WINDOW and ("_restore", "try:") in windows
 
 
 def test_backward_through_an_infinity_interrupted_at_every_bytecode_is_all_or_nothing():
