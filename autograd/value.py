@@ -87,7 +87,12 @@ class Value:
     list beside the parameters, as ``nn.Adam`` does.
     """
 
-    __slots__ = ("data", "grad", "_prim", "_a", "_b", "label")
+    # The label's slot stays empty until a label is set (``label`` reads "" then): the cyclic
+    # collector visits every filled slot of every live Value twice per pass, and skips an empty
+    # one; and no op stores a "".  Callgrind, 2026-11-29: the wide graph's forward (200k
+    # leaves) 2633M -> 2555M instructions, of which the collector's 1261M -> 1210M; a demo
+    # step 456M -> 452M (the collector's share 87.4M -> 84.9M).  Same 104 B per node.
+    __slots__ = ("data", "grad", "_prim", "_a", "_b", "_label")
     # Let `np.float64(2) * x` reach Value.__rmul__ instead of numpy building an object array.
     __array_ufunc__ = None
 
@@ -101,11 +106,24 @@ class Value:
         self._b: Value | None = None  # second operand (None for a leaf or a one-operand op)
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
-        self.label = label
+        if label:
+            self._label = label
         if _children or _op:
             _record_by_hand(self, _children, _op)
 
     # ---- reading the graph ----------------------------------------------------------------
+
+    @property
+    def label(self) -> str:
+        """The Value's name in pictures and error messages ("" until one is set)."""
+        try:
+            return self._label
+        except AttributeError:  # never set: the slot stays empty (see __slots__)
+            return ""
+
+    @label.setter
+    def label(self, label: str) -> None:
+        self._label = label
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -315,7 +333,6 @@ def _compute(prim: Primitive, a: Value, b: Value | None = None) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = ZERO
-    out.label = ""
     out._prim = prim
     out._a = a
     out._b = b
@@ -353,7 +370,6 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value 
         term = _new(Value)
         term.data = data
         term.grad = ZERO
-        term.label = ""
         term._prim = mul
         term._a = w
         term._b = x
@@ -366,7 +382,6 @@ def weighted_sum(weights: Sequence[Value], inputs: Sequence[Value], bias: Value 
         out = _new(Value)
         out.data = data
         out.grad = ZERO
-        out.label = ""
         out._prim = add
         out._a = total
         out._b = term
@@ -410,7 +425,6 @@ def _compute_in_mode(prim: Primitive, a: Value, b: Value | None) -> Value:
         out = _new(Value)
     out.data = data
     out.grad = ZERO
-    out.label = ""
     if grad_enabled:
         out._prim = prim
         out._a = a
@@ -507,7 +521,6 @@ def _constant(x) -> Constant | None:
         c.data = float(x)
         c.grad = ZERO
         c._prim = c._a = c._b = None
-        c.label = ""
         return c
     return None
 
@@ -555,7 +568,6 @@ def _operator(prim: Primitive, reflected: bool = False):
             out = _new(Value)
             out.data = data
             out.grad = ZERO
-            out.label = ""
             out._prim = prim
             out._a = self
             out._b = other

@@ -7,12 +7,14 @@ the operand's label when it has one, so a failing expression is found from the m
 
 from __future__ import annotations
 
+import gc
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from autograd import Constant, Value
+from autograd.value import weighted_sum
 
 # --------------------------------------------------------------------------------------------
 # What a Value accepts
@@ -130,6 +132,17 @@ def test_repr_shows_label_when_set():
     v = Value(-2.0, label="w1")
     v.grad = 0.25
     assert repr(v) == "Value(data=-2.0, grad=0.25, label='w1')"
+
+
+def test_an_unlabelled_value_holds_no_label_for_the_collector_to_visit():
+    x, w = Value(1.0), Value(2.0, label="w")
+    nodes = [x, x * w, x + 1.0, x.tanh(), weighted_sum([w], [x], x)]
+    assert [v.label for v in nodes] == ["", "", "", "", ""]
+    for v in nodes:
+        assert "" not in gc.get_referents(v)  # what the collector visits: the filled slots
+    assert "w" in gc.get_referents(w)
+    nodes[1].label = "e"  # labelled later, as in the lecture
+    assert nodes[1].label == "e" and repr(nodes[1]).endswith("label='e')")
 
 
 def test_comparisons_read_data_and_equality_is_identity():
