@@ -166,6 +166,10 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.4f}" formats the number, as for a PyTorch scalar; f"{loss}" is the repr."""
+        return format(float(self), spec) if spec else repr(self)
+
     # _repr_svg_(): Jupyter shows a Value as the picture of its graph.  Attached by
     # viz/jupyter.py (the drawing code builds on the engine, never the other way round).
 

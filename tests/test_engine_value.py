@@ -174,6 +174,23 @@ def test_float_of_a_value_is_its_data():
     assert float(Value(3.25)) == 3.25
 
 
+def test_a_format_spec_formats_the_number_as_for_a_pytorch_scalar():
+    loss = Value(0.6751219999, label="L")
+    assert f"{loss:.4f}" == "0.6751" and f"{loss:>8.2f}" == "    0.68"
+    assert f"{loss}" == str(loss) == repr(loss)  # no spec: the repr, as before
+
+
+def test_a_format_spec_on_a_traced_value_is_refused_like_float():
+    from autograd import TracingError, trace
+
+    def printed(x):
+        print(f"{x * 2:.3f}")  # would freeze the traced example's number into the tape
+        return x * 2
+
+    with pytest.raises(TracingError, match="float"):
+        trace(printed, 1)
+
+
 # --------------------------------------------------------------------------------------------
 # Domain errors name the op, the operand and its label
 # --------------------------------------------------------------------------------------------
