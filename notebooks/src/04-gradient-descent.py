@@ -252,10 +252,9 @@ plt.show()
 x1, x2 = Value(0.0, label="x1"), Value(0.0, label="x2")
 f = x1**2 - x2**2
 g1, g2 = grad(f, [x1, x2], create_graph=True)  # the gradient, as Values with their own graph
-hessian = [[h for h in grad(g, [x1, x2], allow_unused=True)] for g in (g1, g2)]
+# differentiate each gradient again; g1 = 2 x1 does not use x2, so allow_unused gives None there
 hessian = [
-    [0.0 if h is None else float(h.data if isinstance(h, Value) else h) for h in row]
-    for row in hessian
+    [0.0 if h is None else h for h in grad(g, [x1, x2], allow_unused=True)] for g in (g1, g2)
 ]
 print(f"gradient at (0, 0): ({g1.data}, {g2.data})")
 print("Hessian at (0, 0):", hessian, " eigenvalues:", np.linalg.eigvalsh(hessian).tolist())
