@@ -127,12 +127,14 @@ print(result.message, "| wrong per epoch:", result.errors)
 print("w =", [wi.data for wi in and_unit.w], " b =", and_unit.b.data)
 print("outputs:", [and_unit(x).data for x in X.tolist()])
 assert result.epochs == 6 and [wi.data for wi in and_unit.w] == [2.0, 1.0] and and_unit.b.data == -3
+assert and_unit.w[0].data + and_unit.w[1].data + and_unit.b.data == 0  # (1, 1) is on the line
 
 # %% [markdown]
-# The unit outputs 1 where $2x_1 + x_2 - 3 \ge 0$. That is a straight line with $(1, 1)$ on
-# one side and the other three corners on the other. The perceptron convergence theorem
-# guarantees this. If *some* line separates the two classes, the rule finds one in a finite
-# number of updates.
+# The unit outputs 1 where $2x_1 + x_2 - 3 \ge 0$. The line $2x_1 + x_2 = 3$ runs through
+# $(1, 1)$ itself, which fires because `step(0) = 1`; the other three corners are strictly
+# below it. The rule stopped at the first weights that got every corner right, not at a line
+# down the middle of the gap. The perceptron convergence theorem guarantees that it stops:
+# if *some* line separates the two classes, the rule finds one in a finite number of updates.
 
 
 # %% [markdown]
@@ -220,12 +222,15 @@ print(result_xor.message)
 print("wrong per epoch:", result_xor.errors)
 right = [xor_unit(x).data == target for x, target in zip(X.tolist(), t_xor.tolist(), strict=True)]
 print(f"with the weights it ends with: {sum(right)} of 4 rows right")
-assert not result_xor.converged and sum(right) == 2
+assert not result_xor.converged and result_xor.errors[-1] == 4 and sum(right) == 2
 
 # %% [markdown]
 # Here are the decision regions of the two perceptrons, the plane coloured by the unit's
 # output. AND gets a clean line. For XOR, the weights it ends with classify two of the four
 # corners correctly, no better than a coin toss. Any line gets at least one corner wrong.
+# (The message's "4 of 4 still wrong" counts the mistakes made *during* the last epoch, while
+# each wrong row moved the weights before the next row was tried; the final weights, tried on
+# all four rows afterwards, get two right.)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), layout="constrained")
