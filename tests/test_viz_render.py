@@ -219,6 +219,21 @@ def test_a_large_graph_without_neurons_falls_back_at_once(monkeypatch):
     assert y._repr_svg_() is None
 
 
+def test_more_neurons_than_an_inline_picture_holds_falls_back_without_collapsing(monkeypatch):
+    import nn
+
+    model = nn.MLP(2, [4, 1], seed=0)  # 5 neurons per sample: 40 for 8 samples
+    loss = sum((model([float(i), 1.0]) for i in range(8)), Value(0.0))
+    monkeypatch.setattr(jupyter, "MAX_NODES", 30)
+    monkeypatch.setattr(renderer.shutil, "which", lambda name, path=None: "/usr/bin/dot")
+    import autograd.viz.dot as dot
+
+    drawn, real_draw = [], dot.draw
+    monkeypatch.setattr(dot, "draw", lambda *a, **k: drawn.append(k) or real_draw(*a, **k))
+    assert loss._repr_svg_() is None
+    assert [k.get("collapse") for k in drawn] == [None]  # collapsing could not get under 30
+
+
 @needs_renderer
 def test_value_too_large_even_collapsed_falls_back(monkeypatch):
     monkeypatch.setattr(jupyter, "MAX_NODES", 3)

@@ -130,14 +130,17 @@ def _collapse(s: Structure, instances, uses, position) -> None:
         for v in members:
             inside.setdefault(v, set()).add(len(kept) - 1)
     collapsed_outputs = {out for out, _ in kept}
+    checked: set[Value] = set()  # a weight is in every sample's copy of its neuron: check once
     for out, members in kept:
         s.collapsed[out] = out.label
         for v in members:
-            if v is out or v in collapsed_outputs:
+            if v is out or v in collapsed_outputs or v in checked:
                 continue
             if not v.is_leaf:
                 s.hidden.add(v)
-            elif all(child in inside and inside[child] & inside[v] for child, _ in uses[v]):
+                continue
+            checked.add(v)
+            if all(child in inside and inside[child] & inside[v] for child, _ in uses[v]):
                 s.hidden.add(v)  # a parameter used by collapsed neurons only
     for out, members in kept:
         inputs: list[Value] = []

@@ -22,8 +22,8 @@ def repr_svg(value: Value) -> str | None:
     if find_renderer() is None:
         return None
     for collapse in (None, "neuron"):
-        if collapse and not _has_neurons(value):
-            return None  # collapsing cannot shrink a graph with no neurons
+        if collapse and not 0 < _neurons(value) <= MAX_NODES:
+            return None  # collapsed, the graph still has a node per neuron: it cannot fit
         try:
             drawing = draw(value, view="both", collapse=collapse, max_nodes=MAX_NODES)
             return drawing.svg()
@@ -37,9 +37,9 @@ def repr_svg(value: Value) -> str | None:
 Value._repr_svg_ = repr_svg  # Jupyter asks every displayed object for this method
 
 
-def _has_neurons(value: Value) -> bool:
-    """Whether some node of value's graph is a neuron's output (see ``groups.py``)."""
+def _neurons(value: Value) -> int:
+    """How many nodes of value's graph are a neuron's output (see ``groups.py``)."""
     from ..backward import topological_order
     from .collapse import is_neuron_output
 
-    return any(is_neuron_output(v) for v in topological_order(value))
+    return sum(map(is_neuron_output, topological_order(value)))
