@@ -99,8 +99,9 @@ def _batch(x: Sequence, n: int) -> str:
     if not x or isinstance(x[0], (Value, numbers.Real, str)) or not hasattr(x[0], "__len__"):
         return ""
     return (
-        f": this looks like a batch of {len(x)} rows, but a model takes one sample "
-        f"({n} number{'s' if n != 1 else ''}); for a batch X write [model(x) for x in X]"
+        f": this looks like a batch of {len(x)} row{'s' if len(x) != 1 else ''}, but a model "
+        f"takes one sample ({n} number{'s' if n != 1 else ''}); for a batch X write "
+        "[model(x) for x in X]"
     )
 
 

@@ -343,13 +343,16 @@ def test_given_values_are_used_as_they_are():
 
 @pytest.mark.parametrize(
     "batch",
-    [[[1, 2], [3, 4]], [[1, 2], [3, 4], [5, 6]], "numpy"],
-    ids=["two_rows", "three_rows", "numpy_rows"],
+    [[[1, 2], [3, 4]], [[1, 2], [3, 4], [5, 6]], [(1, 2)], "numpy"],
+    ids=["two_rows", "three_rows", "one_row", "numpy_rows"],
 )
 def test_a_batch_passed_as_one_sample_says_to_call_the_model_per_row(batch):
     import numpy as np
 
     if batch == "numpy":
         batch = np.array([[1.0, 2.0], [3.0, 4.0]])
-    with pytest.raises((TypeError, ValueError), match=r"one sample.*\[model\(x\) for x in X\]"):
+    rows = f"{len(batch)} row" + ("s" if len(batch) != 1 else "")
+    with pytest.raises(
+        (TypeError, ValueError), match=rf"batch of {rows}, .*one sample.*\[model\(x\) for x in X\]"
+    ):
         nn.MLP(2, [3, 1])(batch)
