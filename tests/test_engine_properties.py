@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 import sympy
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import autograd
@@ -203,6 +203,7 @@ def test_grad_function_matches_backward_on_random_graphs(graph):
 
 
 @given(graphs(max_ops=5))
+@example(([1.0, 1.0, 0.0], [("div", (0, 1)), ("abs", (3,))]))  # |x0/x1|: sympy's d sign(u)/dx
 @settings(SETTINGS, max_examples=40)
 def test_random_graphs_second_derivatives_match_sympy(graph):
     leaf_values, ops = graph
@@ -216,9 +217,18 @@ def test_random_graphs_second_derivatives_match_sympy(graph):
             continue
         seconds = autograd.grad(first, leaves, allow_unused=True)
         for second, sj in zip(seconds, symbols, strict=True):
-            expected = float(sympy.diff(expr, si, sj).evalf(30, subs=at))
+            expected = float(_without_sign_slopes(sympy.diff(expr, si, sj)).evalf(30, subs=at))
             got = 0.0 if second is None else second
             assert close(got, expected, max(1.0, abs(expected))), (si, sj, got, expected)
+
+
+def _without_sign_slopes(expr):
+    """expr with every d sign(u)/dx set to 0, its value off the kink (the graphs stay off it):
+    sympy leaves the derivative of sign(u) unevaluated for a compound u, as in |x0 / x1|."""
+    return expr.replace(
+        lambda e: isinstance(e, sympy.Derivative) and isinstance(e.expr, sympy.sign),
+        lambda e: sympy.S.Zero,
+    )
 
 
 def test_random_graphs_match_torch_float64():
