@@ -682,4 +682,5 @@ def predict(model: Module, X: ArrayLike, engine: str = "tape") -> np.ndarray:
         outs = [model(x) for x in X.tolist()]
     if isinstance(outs[0], Value):
         return np.array([v.data for v in outs])
-    return np.array([[v.data for v in out] for out in outs])
+    out = np.array([[v.data for v in out] for out in outs])
+    return out[:, 0] if out.shape[1] == 1 else out  # one output: (n,), as the tape gives

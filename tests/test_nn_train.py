@@ -548,6 +548,29 @@ def test_bad_arguments_are_refused_clearly():
         nn.fit(model, [[0.0, 1.0]], [1], loss="cross_entropy", progress=False)
 
 
+class _Returns(nn.Module):
+    """A model returning its outputs as a Value, a list of one, or a tuple of two."""
+
+    def __init__(self, how):
+        self.w, self.how = Value(0.5), how
+
+    def __call__(self, x):
+        a, b = self.w * x[0], self.w * x[1]
+        return {"value": a, "list of one": [a], "tuple of two": (a, b)}[self.how]
+
+
+@pytest.mark.parametrize(
+    "how, shape", [("value", (3,)), ("list of one", (3,)), ("tuple of two", (3, 2))]
+)
+def test_predict_gives_one_shape_whatever_the_engine(how, shape):
+    # "(n,) for one output, else (n, outputs)": a list of one Value is one output
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    model = _Returns(how)
+    taped, eager = nn.predict(model, X), nn.predict(model, X, engine="eager")
+    assert taped.shape == eager.shape == shape
+    np.testing.assert_array_equal(taped, eager)
+
+
 def test_predict_eager_and_tape_agree():
     model = nn.MLP(2, [5, 3], seed=0)
     X, _ = data.moons(15)
