@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .backward import grad
-from .mode import no_grad
+from .mode import enable_grad, no_grad
 from .value import Value, as_float
 
 
@@ -46,7 +46,8 @@ def gradcheck(
         return out
 
     leaves = [Value(v, label=label) for v, label in zip(point, labels, strict=True)]
-    out = fn(*leaves)
+    with enable_grad():  # also inside no_grad: without a graph every gradient would be 0
+        out = fn(*leaves)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: fn must return a Value, got {type(out).__name__}")
     analytic = [0.0 if g is None else g for g in grad(out, leaves, allow_unused=True)]

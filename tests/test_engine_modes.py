@@ -208,6 +208,15 @@ def test_gradcheck_accepts_a_single_number_of_any_real_type(x):
     assert autograd.gradcheck(lambda v: v * v.sin(), x)
 
 
+def test_gradcheck_inside_no_grad_still_checks_the_gradients():
+    # the analytic gradients used to be all 0 there (fn built no graph): a right op "failed"
+    with autograd.no_grad():
+        assert autograd.gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
+        with pytest.raises(GradcheckError):
+            autograd.gradcheck(lambda v: apply(SQUARE_WITH_WRONG_RULE, v), [1.0])
+        assert not autograd.is_grad_enabled()
+
+
 def test_gradcheck_does_not_change_its_inputs():
     x = Value(0.5, label="x")
     autograd.gradcheck(lambda v: v.sin(), [x])
