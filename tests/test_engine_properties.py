@@ -7,7 +7,8 @@ differentiated symbolically and evaluated to 30 digits) and, when importable, wi
 float64; values and the gradient of every leaf must agree.  Domains are kept safe by
 construction (log of x*x + 1, exp of tanh) and draws too close to a kink or too large are
 rejected.  Kinked functions are sympy Piecewise expressions, which sympy differentiates through
-compositions (it leaves d sign(u(x))/dx unevaluated).
+compositions (it leaves d sign(u(x))/dx unevaluated).  The same graphs, replayed on the tape
+over a batch (with a dense layer on top), must give what the eager engine gives sample by sample.
 """
 
 from __future__ import annotations
@@ -261,3 +262,80 @@ def test_shared_subexpression_graph_matches_sympy():
         True,
         True,
     ]
+
+
+@st.composite
+def batches(draw, leaf_values: list[float]):
+    """(number of inputs, samples): the first leaves are per-sample inputs (the drawn values
+    are the first sample), the others parameters shared by every sample."""
+    n_inputs = draw(st.integers(1, len(leaf_values)))
+    more = draw(
+        st.lists(st.lists(st.floats(-2, 2), min_size=n_inputs, max_size=n_inputs), max_size=3)
+    )
+    return n_inputs, [leaf_values[:n_inputs], *more]
+
+
+LAYER_ACTIVATIONS = {"linear": lambda z: z, "tanh": lambda z: z.tanh(), "relu": lambda z: z.relu()}
+
+
+@st.composite
+def dense_layers(draw, n_inputs: int):
+    """None, or (activation, weights, biases) of units act(b_k + sum_j w_kj x_j) over the inputs:
+    the pattern the tape runs as one matrix product."""
+    units = draw(st.integers(0, 3))
+    if not units:
+        return None
+    weights = [draw(st.lists(st.floats(-2, 2), min_size=n_inputs, max_size=n_inputs))]
+    weights += [
+        draw(st.lists(st.floats(-2, 2), min_size=n_inputs, max_size=n_inputs))
+        for _ in range(units - 1)
+    ]
+    biases = draw(st.lists(st.floats(-1, 1), min_size=units, max_size=units))
+    return draw(st.sampled_from(sorted(LAYER_ACTIVATIONS))), weights, biases
+
+
+@given(graphs(), st.data())
+@SETTINGS
+def test_random_graphs_replay_on_the_tape_as_the_eager_engine_computes_them(graph, data):
+    # The eager engine as the oracle of the tape: sums fused, levels grouped, and a dense
+    # layer with its activation (one matrix product on the tape), over a batch of samples.
+    leaf_values, ops = graph
+    n_inputs, samples = data.draw(batches(leaf_values))
+    layer = data.draw(dense_layers(n_inputs))
+    params = [Value(x) for x in leaf_values[n_inputs:]]
+    if layer is not None:
+        act, weights, biases = layer
+        W = [[Value(w) for w in row] for row in weights]
+        b = [Value(x) for x in biases]
+        params += [p for row in W for p in row] + b
+
+    def fn(*xs, reject=None):  # reject: eager's check of the draw (a traced z has no number)
+        out = build(ops, [*xs, *params[: len(leaf_values) - n_inputs]], "engine")
+        if layer is None:
+            return out
+        for row, bias in zip(W, b, strict=True):  # as nn.Neuron writes it: sum(products, b)
+            z = sum((w * x for w, x in zip(row, xs, strict=True)), bias)
+            if reject is not None:
+                reject(act != "relu" or abs(z.data) > KINK_MARGIN)
+            out = out + LAYER_ACTIVATIONS[act](z)
+        return out
+
+    outputs = []
+    for row in samples:  # eager, sample by sample; the parameters' gradients add up
+        nodes = [*(Value(x) for x in row), *params[: len(leaf_values) - n_inputs]]
+        for name, operands in ops:  # draws near a kink or too large are rejected
+            args = [nodes[i] for i in operands]
+            assume(OPS[name].safe(*(a.data for a in args)))
+            nodes.append(OPS[name].engine(*args))
+            assume(abs(nodes[-1].data) < MAX_MAGNITUDE)
+        out = fn(*nodes[:n_inputs], reject=assume)
+        out.backward()
+        outputs.append(out.data)
+    eager_grads = [p.grad for p in params]
+
+    tape = autograd.trace(fn, n_inputs, example=samples[0], parameters=params)
+    got = tape(samples)
+    for value, expected in zip(got.tolist(), outputs, strict=True):
+        assert close(value, expected, max(1.0, abs(expected))), (value, expected)
+    for grad, expected in zip(tape.gradients().tolist(), eager_grads, strict=True):
+        assert close(grad, expected, max(1.0, abs(expected))), (grad, expected)
