@@ -342,8 +342,8 @@ def test_too_large_for_the_cli_suggests_max_nodes_not_a_python_option(capsys):
     assert "over --max-nodes 3" in err and "raise the limit with --max-nodes N" in err
     assert "collapse" not in err and "max_nodes" not in err
     result, _ = expr.build("x*y + x", {"x": 1.0, "y": 2.0})
-    with pytest.raises(GraphTooLargeError, match="pass collapse='neuron'"):
-        draw(result, max_nodes=3)  # the Python API's message is unchanged
+    with pytest.raises(GraphTooLargeError, match="raise max_nodes"):
+        draw(result, max_nodes=3)  # the Python API's message names its own option
 
 
 def test_max_nodes_is_honoured_when_large_enough(capsys):

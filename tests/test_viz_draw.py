@@ -346,6 +346,14 @@ def test_big_mlp_is_refused_with_a_hint_and_drawn_collapsed():
     assert len(re.findall(r"\tv\d+op \[", source)) < 10
 
 
+def test_a_large_graph_without_neurons_is_not_told_to_collapse_them():
+    x = Value(1.0, label="x")
+    total = sum((x * i for i in range(300)), Value(0.0))
+    with pytest.raises(GraphTooLargeError, match="draw a smaller graph, or raise max_nodes") as err:
+        draw(total)
+    assert "collapse" not in str(err.value)
+
+
 def test_collapsing_reads_each_nodes_uses_at_most_twice():
     """A weight shared by every sample's neuron is checked once, not once per sample: a
     100-sample loss took 20 s to display in Jupyter, nearly all of it in those checks."""

@@ -198,14 +198,13 @@ def draw(
         # a cheap lower bound first (only constants can be folded away), so a huge graph is
         # refused before any other work
         lower = sum(1 if v.is_leaf else 2 for v in order if type(v) is not Constant)
-        _check_size(lower, max_nodes, at_least=True)
+        _check_size(lower, max_nodes, at_least=True, order=order)
     uses = chain.uses(order)
     s = collapsing.analyse(order, uses, model=model, params=params, collapse=collapse)
     folded = _folded_constants(order, uses)
     visible = [v for v in order if v not in s.hidden and v not in folded]
-    _check_size(
-        sum(1 if v.is_leaf or v in s.collapsed else 2 for v in visible), max_nodes, collapse
-    )
+    boxes = sum(1 if v.is_leaf or v in s.collapsed else 2 for v in visible)
+    _check_size(boxes, max_nodes, collapse, order=order)
     known = _gradients(roots, order, grads)
     return _Builder(roots, order, uses, s, known, options).build(visible, folded, highlight)
 
@@ -222,14 +221,17 @@ def draw_dot(root: Value | Iterable[Value], format: str = "svg", rankdir: str = 
     return drawing
 
 
-def _check_size(boxes: int, max_nodes: int, collapse=None, at_least: bool = False) -> None:
+def _check_size(
+    boxes: int, max_nodes: int, collapse=None, at_least: bool = False, order=()
+) -> None:
     if boxes <= max_nodes:
         return
-    hint = (
-        "draw a smaller graph (one sample rather than a batch)"
-        if collapse
-        else "pass collapse='neuron' to draw each neuron as one node, or draw a smaller graph"
-    )
+    if collapse:
+        hint = "draw a smaller graph (one sample rather than a batch)"
+    elif any(map(collapsing.is_neuron_output, order)):
+        hint = "pass collapse='neuron' to draw each neuron as one node, or draw a smaller graph"
+    else:  # no neurons: collapsing would change nothing
+        hint = "draw a smaller graph"
     raise GraphTooLargeError(
         f"the graph has {'at least ' if at_least else ''}{boxes} nodes (values and ops), "
         f"over max_nodes={max_nodes}: {hint}, or raise max_nodes (dot may then take minutes)"
