@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from autograd import __version__
@@ -49,10 +50,7 @@ def expression_first(argv: list[str], parser: argparse.ArgumentParser) -> list[s
     """
     if not argv or "--" in argv:
         return argv
-    subparsers = next(
-        (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None
-    )
-    sub = subparsers.choices.get(argv[0]) if subparsers else None
+    sub = _subcommand_parser(argv, parser)
     positionals = [a for a in sub._actions if not a.option_strings] if sub else []
     if not positionals or positionals[0].dest != "expression":
         return argv
@@ -75,6 +73,39 @@ def expression_first(argv: list[str], parser: argparse.ArgumentParser) -> list[s
     return [argv[0], *options, "--", *words]
 
 
+NEGATIVE_NUMBER = re.compile(r"-\.?\d")  # -2,3 or -.5: never an option's name
+
+
+def negative_values_attached(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """argv with a negative number after an option joined to it (``--x -2,3`` -> ``--x=-2,3``).
+
+    argparse reads a word starting with '-' as an option unless it is one plain number, so
+    ``--w1 -0.78,0.13;0.85,0.23`` (the slide's W1) was 'expected one argument'.
+    """
+    sub = _subcommand_parser(argv, parser)
+    if sub is None:
+        return argv
+    joined, k = argv[:1], 1
+    while k < len(argv) and argv[k] != "--":
+        action = sub._option_string_actions.get(argv[k])
+        value = argv[k + 1] if k + 1 < len(argv) else ""
+        if action is not None and action.nargs in (None, "?") and NEGATIVE_NUMBER.match(value):
+            joined.append(f"{argv[k]}={value}")
+            k += 2
+        else:
+            joined.append(argv[k])
+            k += 1
+    return joined + argv[k:]
+
+
+def _subcommand_parser(argv: list[str], parser: argparse.ArgumentParser):
+    """The parser of the subcommand argv starts with, or None."""
+    subparsers = next(
+        (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None
+    )
+    return subparsers.choices.get(argv[0]) if subparsers and argv else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse argv and run the chosen subcommand; returns the exit status.
 
@@ -85,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(expression_first(sys.argv[1:] if argv is None else argv, parser))
+    words = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(expression_first(negative_values_attached(words, parser), parser))
     if getattr(args, "run", None) is None:
         parser.print_help()
         return 0 if argv is None and len(sys.argv) <= 1 else 2

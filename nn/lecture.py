@@ -352,9 +352,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``chainrule lecture``."""
     parser.epilog = EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    numbers = parser.add_argument_group(
-        "the network's numbers (the slide's by default; put negative values after '=')"
-    )
+    numbers = parser.add_argument_group("the network's numbers (the slide's by default)")
     numbers.add_argument("--x", default=X_TEXT, help="the input, e.g. 2,3 (default: %(default)s)")
     numbers.add_argument("--y", default=Y_TEXT, help="the target (default: %(default)s)")
     numbers.add_argument(

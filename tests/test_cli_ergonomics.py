@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
@@ -39,6 +40,20 @@ def test_an_unknown_option_is_still_an_error(capsys):
         main(["draw", "--bogus", "x=1"])
     assert exit_.value.code == 2
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--w1", "-0.78,0.13;0.85,0.23", "--x", "-2,3"],
+        ["--w1=-0.78,0.13;0.85,0.23", "--x=-2,3"],
+        ["--x", "-2,3", "--bias", "-0.1,0.2;-0.05"],
+    ],
+)
+def test_a_negative_number_after_an_option_is_its_value(args, capsys):
+    assert main(["lecture", "--no-draw", "--json", *args]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["x"] == [-2, 3] and result["W1"][0] == [-0.78, 0.13]
 
 
 def test_dash_o_dash_prints_the_dot_text(capsys):
