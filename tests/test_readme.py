@@ -36,3 +36,16 @@ def test_the_readme_counts_the_notebooks_the_test_suite_runs():
     said = re.search(r"and the (\w+) notebooks", README.read_text(encoding="utf-8"))
     assert said, "the README no longer says how many notebooks `dev.py test` runs"
     assert said.group(1) == NUMBER_WORDS[len(notebooks)], [n.name for n in notebooks]
+
+
+def test_the_readme_says_which_imports_replace_micrograds_and_they_work():
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    swaps = re.findall(
+        r"`(from micrograd\.\w+ import [^`]+)` becomes `(from \w+ import [^`]+)`", text
+    )
+    assert [theirs for theirs, _ in swaps] == [
+        "from micrograd.engine import Value",
+        "from micrograd.nn import Neuron, Layer, MLP",
+    ]
+    for _, ours in swaps:
+        exec(ours, {})  # noqa: S102 - the README's own import line
