@@ -625,9 +625,8 @@ def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> s
         f"  {LOSS} = 1/2 ({Y_HAT} - y)^2    {LOSS} = {example.loss:.6f}",
         "",
         "Backward pass: each gradient from backward(), from the slide's formula, and numerically",
-        f"  {'weight':<9}{'backward()':>13}  {'slide formula':<30}{'= value':>11}"
-        f"{'numeric':>13}  agree",
     ]
+    rows = []
     for name, grads in example.grad.items():
         for index, value in _flat(grads):
             i, j = (k + 1 for k in (index + [0])[:2])  # counted from 1, as the names
@@ -638,12 +637,18 @@ def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> s
                 formula = formula.replace("(ŷ - y)", "(ŷ - y) f2'(z2)")
             expected = _get(example.formula_grad[name], index)
             numeric = _get(example.numeric_grad[name], index)
-            ok = abs(value - expected) <= 1e-9 and abs(value - numeric) <= 1e-6
-            label = _get(example.names[name], index)
-            lines.append(
-                f"  {label:<9}{value:>13.6f}  {formula:<30}{expected:>11.6f}{numeric:>13.6f}"
-                f"  {mark[ok]}"
-            )
+            rows.append((_get(example.names[name], index), value, formula, expected, numeric))
+    width = max(30, *(len(formula) + 2 for _, _, formula, _, _ in rows))  # 30 fits the slide's
+    lines.append(
+        f"  {'weight':<9}{'backward()':>13}  {'slide formula':<{width}}{'= value':>11}"
+        f"{'numeric':>13}  agree"
+    )
+    for label, value, formula, expected, numeric in rows:
+        ok = abs(value - expected) <= 1e-9 and abs(value - numeric) <= 1e-6
+        lines.append(
+            f"  {label:<9}{value:>13.6f}  {formula:<{width}}{expected:>11.6f}{numeric:>13.6f}"
+            f"  {mark[ok]}"
+        )
     d_out = "(ŷ - y)" + ("" if out_act == "linear" else " f2'(z2)")
     d_hidden = "W2[j] delta_out" + ("" if act == "linear" else " f'(z_j)")
     lines += [

@@ -80,6 +80,17 @@ def test_bad_learning_rate_is_refused(capsys):
     assert "--lr must be a positive number" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "args", [[], ["--activation", "sigmoid", "--output-activation", "tanh", "--bias"]]
+)
+def test_the_backward_table_stays_in_columns_with_the_longest_formula(capsys, args):
+    assert main(["lecture", "--no-draw", *args]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.lstrip().startswith("weight"))
+    rows = lines[start + 1 : lines.index("", start)]
+    assert len(rows) >= 6 and len({len(row) for row in rows}) == 1, "\n".join(rows)
+
+
 def test_html_with_no_draw_is_refused_not_silently_ignored(capsys, tmp_path):
     out = tmp_path / "graphs"
     assert main(["lecture", "--html", "--no-draw", "--out", str(out)]) == 2
