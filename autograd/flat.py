@@ -4,7 +4,8 @@ Training on arrays (``Tape``, an optimizer's array step) keeps a list of paramet
 beside two vectors in the same order, ``data`` and ``grad``.  ``read_data``/``read_grads``
 fill the vectors from the Values; ``write`` puts vectors back into every Value's ``.data``
 and ``.grad``; ``zero_grads`` sets every ``.grad`` to 0; ``set_grads`` sets given ``.grad``s
-(backward() putting back what an interrupted pass wrote).
+(backward() putting back what an interrupted pass wrote); ``together`` makes several such
+writes as one (an optimizer's numbers and its own state).
 
 ``write``, ``zero_grads`` and ``set_grads`` are all or nothing, also under Ctrl-C: each is one
 C-level call (``deque`` consuming a ``map`` of the builtin ``setattr``, or of the slot's own
@@ -19,9 +20,10 @@ data and grad: 15 -> 32 us, timeit), so training writes only where user code can
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from itertools import chain, repeat, starmap
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 
 import numpy as np
 
@@ -29,6 +31,7 @@ from .value import ZERO, Value
 
 _data = attrgetter("data")
 _grad = attrgetter("grad")
+_call = methodcaller("__call__")  # _call(f) is f(), in C
 _set_grad = Value.grad.__set__  # the .grad slot's own setter: _set_grad(v, g) is v.grad = g, in C
 
 
@@ -45,6 +48,14 @@ def read_grads(values: Sequence[Value], out: np.ndarray | None = None) -> np.nda
 def write(values: Sequence[Value], data: np.ndarray | None = None, grad=None) -> None:
     """Set ``.data`` (and/or ``.grad``) of every Value from the arrays, in one uninterruptible
     step: either every Value gets its new numbers or, if the arrays do not fit, none does."""
+    writing(values, data, grad)()
+
+
+def writing(
+    values: Sequence[Value], data: np.ndarray | None = None, grad=None
+) -> Callable[[], object]:
+    """``write``'s writes, checked now and made when the result is called: one C-level call,
+    which ``together`` can make beside other changes (an optimizer's state)."""
     n = len(values)
     names, numbers = [], []
     for name, array in (("data", data), ("grad", grad)):
@@ -56,7 +67,15 @@ def write(values: Sequence[Value], data: np.ndarray | None = None, grad=None) ->
         names.append(repeat(name, n))
         numbers.append(array.tolist())  # Python floats, as the eager engine keeps them
     # One C call, no bytecode inside: a KeyboardInterrupt lands before or after it, not within.
-    deque(map(setattr, chain(*[values] * len(names)), chain(*names), chain(*numbers)), maxlen=0)
+    setting = map(setattr, chain(*[values] * len(names)), chain(*names), chain(*numbers))
+    return partial(deque, setting, 0)
+
+
+def together(*calls: Callable[[], object]) -> None:
+    """Make the calls, in order, in one C-level call: a Ctrl-C lands before all of them or
+    after all of them.  Each must itself run no bytecode: ``writing``'s result, a bound method
+    of an array or dict, a ``functools.partial`` of one."""
+    deque(map(_call, calls), maxlen=0)
 
 
 def zero_grads(values: Sequence[Value]) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import numpy as np
 
 from autograd import Value
-from autograd.flat import read_data, read_grads, write, zero_grads
+from autograd.flat import read_data, read_grads, together, writing, zero_grads
 
 Params = Iterable[Value]  # or a Module: its .parameters() are taken
 
@@ -76,8 +77,9 @@ class Optimizer:
     ``.data`` and ``.grad`` into arrays, applies the rule and writes the numbers back in one
     uninterruptible step (``autograd.flat.write``); ``update(data, grad)`` applies it to arrays
     the caller keeps (``nn.fit`` on the tape keeps the parameters in arrays while it trains).
-    Either way no parameter is ever half-updated.  The optimizer's own state (step count,
-    momentum, moments) is committed right after the numbers, in one ``dict.update`` call.
+    Either way no parameter is ever half-updated, and the optimizer's own state (step count,
+    momentum, moments) changes in the same C-level call as the numbers (``flat.together``):
+    a Ctrl-C never leaves new numbers beside the old momentum, or the reverse.
     """
 
     def __init__(self, params: Params, lr: float | Schedule) -> None:
@@ -130,8 +132,7 @@ class Optimizer:
         """Update every parameter from its ``.grad``, then advance the schedule."""
         data = read_data(self.params)
         new_data, state = self._rule(data, read_grads(self.params), self.schedule(self.k))
-        write(self.params, new_data)
-        self._commit(state)
+        together(writing(self.params, new_data), self._commit(state))
 
     def update(self, data: np.ndarray, grad: np.ndarray) -> None:
         """The same step on arrays: ``data`` (the parameters' numbers, in ``self.params`` order)
@@ -143,16 +144,16 @@ class Optimizer:
                 f"got {np.shape(data)} and {np.shape(grad)}"
             )
         new_data, state = self._rule(data, grad, self.schedule(self.k))
-        data[...] = new_data  # one numpy call: all numbers or none
-        self._commit(state)
+        together(partial(data.__setitem__, Ellipsis, new_data), self._commit(state))
 
     def _rule(self, data: np.ndarray, grad: np.ndarray, lr: float) -> tuple[np.ndarray, dict]:
         """(new numbers, new state) from the numbers and gradients; changes nothing itself."""
         raise NotImplementedError
 
-    def _commit(self, state: dict) -> None:
-        # dict.update is one C call: the step count and the moments change together
-        vars(self).update(state, k=self.k + 1)
+    def _commit(self, state: dict) -> Callable[[], None]:
+        """The new step count and moments as one C-level call (dict.update), to be made
+        together with the numbers'."""
+        return partial(vars(self).update, state, k=self.k + 1)
 
 
 class SGD(Optimizer):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
 
+import injection
 import numpy as np
 import pytest
 
+import autograd
 from autograd import Value
 from nn import MLP, SGD, Adam, optim
 
@@ -153,3 +156,50 @@ def test_the_parameters_method_passed_uncalled_says_to_call_it():
     model = MLP(2, [1])
     with pytest.raises(TypeError, match=r"SGD\(model\.parameters\(\), \.\.\.\)"):
         SGD(model.parameters, lr=0.1)
+
+
+# ---- interrupted: the parameters and the optimizer's state move together, or neither --------
+
+OPTIM_FILES = tuple(
+    os.path.join(os.path.dirname(m.__file__), name)
+    for m, name in [(optim, "optim.py"), (autograd.flat, "flat.py")]
+)
+
+
+def optimizer_state(opt) -> str:
+    """The optimizer's step count and moments (everything but its parameters and schedule)."""
+    state = {k: v for k, v in vars(opt).items() if k not in ("params", "schedule")}
+    return repr({k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in state.items()})
+
+
+@pytest.mark.parametrize("make", [lambda m: SGD(m, lr=0.1, momentum=0.9), lambda m: Adam(m)])
+@pytest.mark.parametrize("on_arrays", [False, True], ids=["step", "update"])
+def test_step_interrupted_at_every_bytecode_moves_numbers_and_state_together(make, on_arrays):
+    def setup():
+        m = MLP(2, [3, 1], seed=0)
+        for i, p in enumerate(m.parameters()):
+            p.grad = 0.1 * (i % 5) - 0.2
+        opt = make(m)
+        opt.step()  # some momentum to keep
+        data = autograd.flat.read_data(opt.params)
+        grad = autograd.flat.read_grads(opt.params)
+        step = (lambda: opt.update(data, grad)) if on_arrays else opt.step
+        params = m.parameters()
+
+        def state():
+            return (data.tolist() if on_arrays else [p.data for p in params]), optimizer_state(opt)
+
+        return step, state
+
+    step, state = setup()
+    before = state()
+    step()
+    after = state()
+    k = 0
+    while True:
+        k += 1
+        step, state = setup()
+        if injection.run_interrupted_at(k, KeyboardInterrupt, step, OPTIM_FILES) < k:
+            break
+        assert state() in (before, after), f"interrupted at bytecode {k}: half a step"
+    assert k > 100
