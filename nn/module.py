@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from autograd import Value
 from autograd.files import write_atomically
-from autograd.flat import zero_grads
+from autograd.flat import write, zero_grads
 from autograd.viz.groups import NeuronLabel, ParameterLabel
 
 FILE_FORMAT = "chainrule.nn/1"
@@ -238,14 +238,12 @@ class Module:
                 f"state_dict does not fit {self._summary()}: "
                 f"{_mismatch(missing, unexpected, len(state))}"
             )
-        updates = []
+        targets, numbers = [], []
         for name, number in state.items():
-            if name not in params:
-                continue
-            number = finite_number(number, f"state_dict[{name!r}]")
-            updates.append((params[name], number))
-        for p, number in updates:
-            p.data = number
+            if name in params:
+                targets.append(params[name])
+                numbers.append(finite_number(number, f"state_dict[{name!r}]"))
+        write(targets, data=numbers)  # one C-level call: a Ctrl-C never loads half the model
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | os.PathLike) -> None:
@@ -289,6 +287,13 @@ class Module:
         except ValueError as exc:  # JSONDecodeError, or an integer too long to read
             raise ValueError(f"cannot load {path!r}: not valid JSON ({exc})") from None
         if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+            found = document.get("format") if isinstance(document, dict) else None
+            if isinstance(found, str) and found.startswith(FILE_FORMAT.split("/")[0] + "/"):
+                raise ValueError(
+                    f"cannot load {path!r}: it is saved in format {_quote(found)}, and this "
+                    f"version of chainrule reads {FILE_FORMAT!r} (save it again with the "
+                    "version that wrote it, or update chainrule)"
+                )
             raise ValueError(
                 f"cannot load {path!r}: not a chainrule model file (no format {FILE_FORMAT!r})"
             )

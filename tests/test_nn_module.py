@@ -7,9 +7,12 @@ import json
 import math
 import os
 import stat
+from functools import partial
 
+import injection
 import pytest
 
+import autograd
 import nn
 from autograd import Value
 
@@ -372,3 +375,38 @@ def test_a_failed_build_leaves_later_models_labelled():
     with pytest.raises(ValueError, match="b has 1 entries"):  # raised inside the first layer
         nn.MLP.from_weights([[[1.0, 2.0], [3.0, 4.0]]], [[0.5]])
     assert all(p.label for p in nn.Neuron(2, seed=0).parameters())
+
+
+MODULE_FILES = tuple(
+    os.path.join(os.path.dirname(m.__file__), name)
+    for m, name in [(nn.module, "module.py"), (autograd.flat, "flat.py")]
+)
+
+
+@pytest.mark.parametrize("from_file", [False, True], ids=["load_state_dict", "load"])
+def test_loading_interrupted_at_every_bytecode_loads_all_or_nothing(tmp_path, from_file):
+    small = partial(nn.MLP, 2, [1])  # 3 parameters: each run traces all of load
+    path = tmp_path / "m.json"
+    small(seed=1).save(path)
+    new = small(seed=1).state_dict()
+    k = 0
+    while True:
+        k += 1
+        m = small(seed=0)
+        before = m.state_dict()
+        call = partial(m.load, path) if from_file else partial(m.load_state_dict, new)
+        if injection.run_interrupted_at(k, KeyboardInterrupt, call, MODULE_FILES) < k:
+            break
+        assert m.state_dict() in (before, new), f"interrupted at bytecode {k}: half loaded"
+    assert k > 100
+
+
+def test_a_file_of_another_format_version_names_both_versions(tmp_path):
+    path = tmp_path / "m.json"
+    model(1).save(path)
+    path.write_text(path.read_text().replace('"chainrule.nn/1"', '"chainrule.nn/2"'))
+    m = model(0)
+    before = m.state_dict()
+    with pytest.raises(ValueError, match=r"format 'chainrule.nn/2'.* reads 'chainrule.nn/1'"):
+        m.load(path)
+    assert m.state_dict() == before
