@@ -1,4 +1,4 @@
-"""Writing a file so that a failure changes nothing: ``write_atomically``.
+"""Writing files so that a failure changes nothing: ``write_atomically``, ``write_all_atomically``.
 
 Used for everything chainrule writes (saved models, DOT text, rendered pictures).  The bytes
 go to a temporary file beside the target, which is then renamed over it; ``os.replace`` is
@@ -13,6 +13,10 @@ a directory, a FIFO or device (a rename would silently put a plain file in its p
 read-only file.  A temporary file is named ``.<name>.<pid>.<random>.tmp``; one left behind by a
 process that was killed mid-write is removed by the next write to the same target (see
 ``_remove_abandoned``), so they cannot accumulate.
+
+``write_all_atomically`` writes a set of files (the frames of one backward pass) all or none:
+every temporary file is written first, then all are renamed in one C-level call, which a
+Ctrl-C cannot split (Python delivers it between bytecodes).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import re
 import secrets
 import stat
 import time
+from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 
 # A temporary file whose process is gone is removed once it is this old: the age guard keeps a
@@ -90,6 +96,60 @@ def write_atomically(
         _fsync_folder(target.parent)
     _remove_abandoned(target)
     return path
+
+
+def write_all_atomically(
+    files: Sequence[tuple[str | os.PathLike, bytes]], action: str = "write"
+) -> list[Path]:
+    """Write each (path, data) as ``write_atomically`` does, all of them or none; returns the
+    paths.
+
+    Every file is first written to its temporary file (a failure, Ctrl-C included, removes
+    them all and leaves every path as it was), then all are renamed over their paths in one
+    C-level call: a Ctrl-C lands before the first rename or after the last.  Only a rename
+    that the system refuses midway (each path was checked first) could leave some renamed.
+    """
+    paths = [Path(path) for path, _ in files]
+    staged: list[tuple[Path, Path]] = []  # (temporary file, target), each listed before it exists
+    try:
+        for path, (_, data) in zip(paths, files, strict=True):
+            _write_temporary(path, data, action, staged)
+        temporary, targets = [tmp for tmp, _ in staged], [target for _, target in staged]
+        deque(map(os.replace, temporary, targets), maxlen=0)  # the commit point: one C call
+    except BaseException as exc:
+        for tmp, _ in staged:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+        if isinstance(exc, OSError) and exc.filename2 is not None:  # a rename refused
+            failed = targets.index(Path(exc.filename2))
+            raise _naming_path(paths[failed], targets[failed], action, exc) from None
+        raise
+    for _, target in staged:
+        _remove_abandoned(target)
+    return paths
+
+
+def _write_temporary(path: Path, data: bytes, action: str, staged: list) -> None:
+    """Write data to a new temporary file beside path's target, listed in `staged` first;
+    an OSError names path and why, as ``write_atomically``'s do."""
+    target = Path(os.path.realpath(path))
+    try:
+        old = _replaceable(target)
+        tmp = target.with_name(_temp_name(target.name, os.getpid(), secrets.token_hex(4)))
+        staged.append((tmp, target))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            if old is not None:
+                _keep_owner_and_mode(fd, old)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _naming_path(path, target, action, exc) from None
 
 
 def _replaceable(target: Path) -> os.stat_result | None:

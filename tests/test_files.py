@@ -12,10 +12,11 @@ import textwrap
 import time
 from pathlib import Path
 
+import injection
 import pytest
 
 from autograd import files
-from autograd.files import write_atomically
+from autograd.files import write_all_atomically, write_atomically
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file semantics")
 
@@ -251,3 +252,29 @@ def test_recent_or_live_temporary_files_and_other_names_are_kept(tmp_path):
         os.utime(p, (old, old))
     write_atomically(path, b"new")
     assert _debris(tmp_path) == sorted(p.name for p in (left, live, other, mine))
+
+
+def test_writing_several_files_interrupted_at_every_bytecode_writes_all_or_none(tmp_path):
+    paths = [tmp_path / "a.svg", tmp_path / "b.svg"]
+    new = [(path, b"new " + path.name.encode()) for path in paths]
+    k = 0
+    while True:
+        k += 1
+        for path in paths:
+            path.write_bytes(b"old " + path.name.encode())
+        call = lambda: write_all_atomically(new)  # noqa: E731
+        if injection.run_interrupted_at(k, KeyboardInterrupt, call, files.__file__) < k:
+            break
+        contents = {path.read_bytes().split()[0] for path in paths}
+        assert len(contents) == 1, f"interrupted at bytecode {k}: old and new files side by side"
+        assert _debris(tmp_path) == [], f"interrupted at bytecode {k}: a temporary file is left"
+    assert k > 50
+    assert [path.read_bytes() for path in paths] == [b"new a.svg", b"new b.svg"]
+
+
+def test_writing_several_files_refused_for_one_writes_none(tmp_path):
+    (tmp_path / "b.svg").mkdir()
+    (tmp_path / "a.svg").write_bytes(b"old")
+    with pytest.raises(OSError, match=r"cannot write .*b\.svg: it is a directory"):
+        write_all_atomically([(tmp_path / "a.svg", b"new"), (tmp_path / "b.svg", b"new")])
+    assert (tmp_path / "a.svg").read_bytes() == b"old" and _debris(tmp_path) == []

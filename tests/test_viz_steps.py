@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import injection
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -193,3 +194,31 @@ def test_interrupted_rendering_writes_no_frame_and_keeps_old_ones(tmp_path, monk
         render_steps(x * x * x, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["step_000.svg"]
     assert old.read_text() == "old frame"
+
+
+def test_writing_frames_interrupted_anywhere_leaves_all_old_frames_or_all_new(tmp_path):
+    # every 5th bytecode of the writing (each run draws every frame again); write_all_atomically
+    # itself is interrupted at every bytecode in test_files.py
+    from autograd import files
+
+    x = Value(2.0, label="x")
+    old_root, new_root = x * x, x * 3.0  # as many frames, other pictures
+
+    def frames() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(tmp_path.iterdir())}
+
+    render_steps(new_root, tmp_path, fmt="dot")
+    new = frames()
+    render_steps(old_root, tmp_path, fmt="dot")
+    old = frames()
+    assert old.keys() == new.keys() and old != new
+    k = 0
+    while True:
+        k += 5
+        for name, picture in old.items():
+            (tmp_path / name).write_bytes(picture)
+        call = lambda: render_steps(new_root, tmp_path, fmt="dot")  # noqa: E731
+        if injection.run_interrupted_at(k, KeyboardInterrupt, call, files.__file__) < k:
+            break
+        assert frames() in (old, new), f"interrupted at bytecode {k}: frames of two graphs"
+    assert k > 100

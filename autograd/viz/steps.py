@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..backward import topological_order
-from ..files import write_atomically
+from ..files import write_all_atomically
 from ..value import Constant, Value
 from . import chain
 from .chain import Term
@@ -161,7 +161,8 @@ def render_steps(
             raise _over_time(max_seconds, frames, spent, k + 1)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    return [write_atomically(directory / name, picture) for name, picture in pictures]
+    # all frames or none: a Ctrl-C while writing never leaves frames of two graphs side by side
+    return write_all_atomically([(directory / name, picture) for name, picture in pictures])
 
 
 def _over_time(budget: float, frames: int, spent: float, done: int) -> StepsBudgetError:
