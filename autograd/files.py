@@ -14,6 +14,7 @@ read-only file.  A temporary file is named ``.<name>.<pid>.<random>.tmp``; one l
 process that was killed mid-write is removed by the next write to the same target (see
 ``_remove_abandoned``), so they cannot accumulate.
 
+``make_folder`` creates the folder a file goes in, with an error that says why it cannot.
 ``write_all_atomically`` writes a set of files (the frames of one backward pass) all or none:
 every temporary file is written first, then all are renamed in one C-level call, which a
 Ctrl-C cannot split (Python delivers it between bytecodes).
@@ -150,6 +151,25 @@ def _write_temporary(path: Path, data: bytes, action: str, staged: list) -> None
             os.close(fd)
     except OSError as exc:
         raise _naming_path(path, target, action, exc) from None
+
+
+def make_folder(folder: Path, writing: str | os.PathLike) -> None:
+    """Create folder and its parents, to write `writing` in; an OSError that names `writing`
+    and why not (a file in the way, a folder that cannot be created) if that cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocking = next((p for p in [folder, *folder.parents] if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            error: OSError = NotADirectoryError(
+                f"cannot write {writing}: {blocking} is a file, not a directory"
+            )
+        else:
+            error = type(exc)(
+                f"cannot write {writing}: cannot create directory {folder}: {exc.strerror or exc}"
+            )
+        error.errno = exc.errno
+        raise error from None
 
 
 def _replaceable(target: Path) -> os.stat_result | None:

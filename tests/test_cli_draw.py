@@ -392,6 +392,28 @@ def test_output_under_a_file_says_which_file_is_in_the_way(capsys, tmp_path, und
     assert (tmp_path / "afile").read_text() == "keep"
 
 
+def test_steps_folder_under_a_file_says_which_file_is_in_the_way(capsys, tmp_path):
+    (tmp_path / "afile").write_text("keep")
+    frames = tmp_path / "afile" / "frames"
+    status, _, err = run(capsys, "x*2", "x=3", "-o", "-", "--steps", str(frames))
+    assert status == 1
+    assert err == (
+        f"chainrule draw: cannot write {frames}: {tmp_path / 'afile'} is a file, not a directory\n"
+    )
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+def test_explore_under_a_file_says_which_file_is_in_the_way(capsys, tmp_path):
+    (tmp_path / "afile").write_text("keep")
+    page = tmp_path / "afile" / "p.html"
+    status = main(["explore", "x*2", "x=3", "-o", str(page)])
+    _, err = capsys.readouterr()
+    assert status == 1
+    assert err == (
+        f"chainrule explore: cannot write {page}: {tmp_path / 'afile'} is a file, not a directory\n"
+    )
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_output_onto_a_fifo_is_refused_without_blocking(capsys, tmp_path):
     os.mkfifo(tmp_path / "g.dot")

@@ -135,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _draw(args: argparse.Namespace, result, leaves) -> int:
+    from ..files import make_folder
     from .dot import MAX_NODES, GraphTooLargeError, draw
     from .render import FORMATS, RendererNotFoundError, RenderError, find_renderer, save
     from .steps import MAX_FRAMES, MAX_SECONDS, StepsBudgetError, frame_count, render_steps
@@ -165,7 +166,7 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
         if output is None:
             sys.stdout.write(drawing.source)
         else:
-            _make_folder(output)
+            make_folder(output.parent, output)
             save(drawing, output)
         frames = []
         if args.steps is not None:
@@ -177,7 +178,7 @@ def _draw(args: argparse.Namespace, result, leaves) -> int:
         return _fail(_over_budget(exc.budget, exc.needed, exc.limit), 2)
     except (RendererNotFoundError, RenderError) as exc:
         return _fail(str(exc), 1)
-    except OSError as exc:  # write_atomically's and _make_folder's errors name the file
+    except OSError as exc:  # write_atomically's and make_folder's errors name the file
         message = str(exc)
         return _fail(message if message.startswith("cannot ") else f"cannot write: {message}", 1)
     out = sys.stderr if output is None else sys.stdout
@@ -211,25 +212,6 @@ def _over_budget(budget: str, needed: float, limit: float) -> str:
         f"{limit:g} seconds; no frame was written: draw a smaller expression, or raise the "
         "budget with --max-seconds S"
     )
-
-
-def _make_folder(output: Path) -> None:
-    """Create output's folder (and its parents); an OSError naming output if that cannot be."""
-    folder = output.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        blocking = next((p for p in [folder, *folder.parents] if p.exists()), None)
-        if blocking is not None and not blocking.is_dir():
-            error: OSError = NotADirectoryError(
-                f"cannot write {output}: {blocking} is a file, not a directory"
-            )
-        else:
-            error = type(exc)(
-                f"cannot write {output}: cannot create directory {folder}: {exc.strerror or exc}"
-            )
-        error.errno = exc.errno
-        raise error from None
 
 
 def _too_large(exc: Exception) -> str:

@@ -49,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Parse, build, write the page; messages on stderr, exit status as documented above."""
+    from ..files import make_folder
     from . import expr
     from .dot import GraphTooLargeError
     from .explorer import MAX_NODES, explore
@@ -62,8 +63,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), 2)
     max_nodes = MAX_NODES if args.max_nodes is None else args.max_nodes
     try:
-        if args.output.parent != Path(""):
-            args.output.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(args.output.parent, args.output)
         page = explore(result, args.output, title=args.expression, max_nodes=max_nodes)
     except GraphTooLargeError as exc:
         return _fail(str(exc).replace("max_nodes", "--max-nodes"), 2)
@@ -71,8 +71,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"cannot differentiate: {exc}", 2)
     except (RendererNotFoundError, RenderError) as exc:
         return _fail(str(exc), 1)
-    except OSError as exc:
-        return _fail(f"cannot write: {exc}", 1)
+    except OSError as exc:  # write_atomically's and make_folder's errors name the file
+        message = str(exc)
+        return _fail(message if message.startswith("cannot ") else f"cannot write: {message}", 1)
     steps = len(page.data["steps"]) - 1
     print(f"wrote {args.output} ({steps} steps): open it in a browser")
     return 0

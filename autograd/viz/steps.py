@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..backward import topological_order
-from ..files import write_all_atomically
+from ..files import make_folder, write_all_atomically
 from ..value import Constant, Value
 from . import chain
 from .chain import Term
@@ -160,7 +160,7 @@ def render_steps(
         if max_seconds is not None and spent / (k + 1) * frames > max_seconds:
             raise _over_time(max_seconds, frames, spent, k + 1)
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_folder(directory, directory)
     # all frames or none: a Ctrl-C while writing never leaves frames of two graphs side by side
     return write_all_atomically([(directory / name, picture) for name, picture in pictures])
 
