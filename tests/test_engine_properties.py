@@ -8,7 +8,8 @@ float64; values and the gradient of every leaf must agree.  Domains are kept saf
 construction (log of x*x + 1, exp of tanh) and draws too close to a kink or too large are
 rejected.  Kinked functions are sympy Piecewise expressions, which sympy differentiates through
 compositions (it leaves d sign(u(x))/dx unevaluated).  The same graphs, replayed on the tape
-over a batch (with a dense layer on top), must give what the eager engine gives sample by sample.
+over a batch (with a dense layer and a log-softmax on top), must give what the eager engine
+gives sample by sample.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import autograd
+import nn.functional as F
 from autograd import Value
 
 KINK_MARGIN = 1e-3
@@ -285,26 +287,26 @@ def dense_layers(draw, n_inputs: int):
     units = draw(st.integers(0, 3))
     if not units:
         return None
-    weights = [draw(st.lists(st.floats(-2, 2), min_size=n_inputs, max_size=n_inputs))]
-    weights += [
-        draw(st.lists(st.floats(-2, 2), min_size=n_inputs, max_size=n_inputs))
-        for _ in range(units - 1)
+    weights = [
+        draw(st.lists(st.floats(-2, 2), min_size=n_inputs, max_size=n_inputs)) for _ in range(units)
     ]
     biases = draw(st.lists(st.floats(-1, 1), min_size=units, max_size=units))
-    return draw(st.sampled_from(sorted(LAYER_ACTIVATIONS))), weights, biases
+    log_softmax = draw(st.booleans())  # on top of the units: one group on the tape
+    return draw(st.sampled_from(sorted(LAYER_ACTIVATIONS))), weights, biases, log_softmax
 
 
 @given(graphs(), st.data())
 @SETTINGS
 def test_random_graphs_replay_on_the_tape_as_the_eager_engine_computes_them(graph, data):
-    # The eager engine as the oracle of the tape: sums fused, levels grouped, and a dense
-    # layer with its activation (one matrix product on the tape), over a batch of samples.
+    # The eager engine as the oracle of the tape: sums fused, levels grouped, a dense layer
+    # with its activation (one matrix product on the tape) and a log-softmax over its units
+    # (one group), over a batch of samples.
     leaf_values, ops = graph
     n_inputs, samples = data.draw(batches(leaf_values))
     layer = data.draw(dense_layers(n_inputs))
     params = [Value(x) for x in leaf_values[n_inputs:]]
     if layer is not None:
-        act, weights, biases = layer
+        act, weights, biases, log_softmax = layer
         W = [[Value(w) for w in row] for row in weights]
         b = [Value(x) for x in biases]
         params += [p for row in W for p in row] + b
@@ -313,12 +315,16 @@ def test_random_graphs_replay_on_the_tape_as_the_eager_engine_computes_them(grap
         out = build(ops, [*xs, *params[: len(leaf_values) - n_inputs]], "engine")
         if layer is None:
             return out
+        units = []
         for row, bias in zip(W, b, strict=True):  # as nn.Neuron writes it: sum(products, b)
             z = sum((w * x for w, x in zip(row, xs, strict=True)), bias)
             if reject is not None:
                 reject(act != "relu" or abs(z.data) > KINK_MARGIN)
-            out = out + LAYER_ACTIVATIONS[act](z)
-        return out
+            units.append(LAYER_ACTIVATIONS[act](z))
+        if not log_softmax:
+            return sum(units, out)
+        logp = F.log_softmax(units)  # read twice, one output weighted by an input (a target)
+        return out + logp[0] - logp[len(logp) // 2] * xs[0]
 
     outputs = []
     for row in samples:  # eager, sample by sample; the parameters' gradients add up
