@@ -28,6 +28,7 @@ stderr; the exit statuses are in ``EPILOG``.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import sys
@@ -36,6 +37,7 @@ from pathlib import Path
 
 from autograd import Value, no_grad
 from autograd import grad as autograd_grad
+from autograd.flat import write
 
 from .functional import mse
 from .layers import MLP
@@ -282,18 +284,21 @@ def deltas(
 def numeric_gradients(
     model: MLP, eps: float = 1e-6, numbers: Numbers | None = None
 ) -> dict[str, list]:
-    """Central differences (L(w + eps) - L(w - eps)) / 2 eps, one weight at a time."""
+    """Central differences (L(w + eps) - L(w - eps)) / 2 eps, one weight at a time.
+
+    The weights moved are a copy's: the model itself is only read, so an error or Ctrl-C
+    midway leaves it as it was."""
+    probe = copy.deepcopy(model)
 
     def loss_at(p: Value, x: float) -> float:
         saved, p.data = p.data, x
-        try:
-            with no_grad():
-                return loss_of(model, numbers)[2].data
-        finally:
-            p.data = saved
+        with no_grad():
+            loss = loss_of(probe, numbers)[2].data
+        p.data = saved
+        return loss
 
     return _map(
-        parameter_table(model),
+        parameter_table(probe),
         lambda p: (loss_at(p, p.data + eps) - loss_at(p, p.data - eps)) / (2 * eps),
     )
 
@@ -339,8 +344,8 @@ def compute(
 
 def gradient_step(model: MLP, lr: float, numbers: Numbers | None = None) -> float:
     """One step w <- w - lr dL/dw (gradients from the last backward); returns the new loss."""
-    for p in model.parameters():
-        p.data -= lr * p.grad
+    params = model.parameters()
+    write(params, data=[p.data - lr * p.grad for p in params])  # all weights move, or none
     with no_grad():
         return loss_of(model, numbers)[2].data
 

@@ -8,9 +8,12 @@ import os
 import shutil
 import subprocess
 import sys
+from functools import partial
 
+import injection
 import pytest
 
+import autograd
 from nn import lecture
 from nn.cli import main
 
@@ -374,3 +377,42 @@ def test_table_names_every_weight_as_the_slide_does_counting_from_one(capsys):
         "b1[2]",
         "b2",
     ]
+
+
+# ---- interrupted: the model is never left half-changed ---------------------------------------
+
+LECTURE_FILES = tuple(
+    os.path.join(os.path.dirname(m.__file__), name)
+    for m, name in [(lecture, "lecture.py"), (autograd.flat, "flat.py")]
+)
+
+
+def _model_after_backward():
+    model = lecture.build_network("tanh")
+    model.zero_grad()
+    lecture.loss_of(model)[2].backward()
+    return model
+
+
+@pytest.mark.parametrize("what", ["gradient_step", "numeric_gradients"])
+def test_lecture_functions_interrupted_at_every_bytecode_leave_no_half_changed_model(what):
+    def numbers(model):
+        return [p.data for p in model.parameters()]
+
+    model = _model_after_backward()
+    before = numbers(model)
+    lecture.gradient_step(model, 0.1)
+    stepped = numbers(model)  # what a whole step gives; numeric_gradients changes nothing
+    allowed = [before, stepped] if what == "gradient_step" else [before]
+    k = 0
+    while True:
+        k += 1
+        model = _model_after_backward()
+        if what == "gradient_step":
+            call = partial(lecture.gradient_step, model, 0.1)
+        else:
+            call = partial(lecture.numeric_gradients, model)
+        if injection.run_interrupted_at(k, KeyboardInterrupt, call, LECTURE_FILES) < k:
+            break
+        assert numbers(model) in allowed, f"interrupted at bytecode {k}: the model changed"
+    assert k > 50
