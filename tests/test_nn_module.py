@@ -410,3 +410,26 @@ def test_a_file_of_another_format_version_names_both_versions(tmp_path):
     with pytest.raises(ValueError, match=r"format 'chainrule.nn/2'.* reads 'chainrule.nn/1'"):
         m.load(path)
     assert m.state_dict() == before
+
+
+def test_saving_interrupted_anywhere_leaves_the_old_file_or_the_new_one(tmp_path):
+    # every 3rd bytecode: each save fsyncs the file and its folder
+    from autograd import files
+
+    path = tmp_path / "m.json"
+    small = partial(nn.MLP, 2, [1])
+    small(seed=1).save(path)
+    new = path.read_bytes()
+    small(seed=0).save(path)
+    old = path.read_bytes()
+    watched = (*MODULE_FILES, files.__file__)
+    k = 0
+    while True:
+        k += 3
+        path.write_bytes(old)
+        call = partial(small(seed=1).save, path)
+        if injection.run_interrupted_at(k, KeyboardInterrupt, call, watched) < k:
+            break
+        assert path.read_bytes() in (old, new), f"interrupted at bytecode {k}: half a file"
+        assert [p.name for p in tmp_path.iterdir()] == ["m.json"], f"bytecode {k}: debris"
+    assert k > 100

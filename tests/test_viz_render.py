@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import xml.etree.ElementTree as ET
 
+import injection
 import pytest
 
 from autograd import Value
@@ -283,3 +284,26 @@ def test_drawing_render_without_a_renderer_creates_no_picture(tmp_path, no_rende
     with pytest.raises(RendererNotFoundError):
         draw(neuron()).render(tmp_path / "r", format="svg")
     assert not (tmp_path / "r.svg").exists()
+
+
+def test_drawing_render_interrupted_anywhere_writes_the_dot_file_and_picture_or_neither(
+    tmp_path, monkeypatch
+):
+    from autograd import files
+
+    drawing = draw(neuron())
+    monkeypatch.setattr(drawing, "pipe", lambda fmt: b"<svg/>")  # the writing is under test
+    drawing.render(tmp_path / "r", format="svg")
+    new = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    old = {name: b"old " + name.encode() for name in new}
+    k = 0
+    while True:
+        k += 1
+        for name, data in old.items():
+            (tmp_path / name).write_bytes(data)
+        call = lambda: drawing.render(tmp_path / "r", format="svg")  # noqa: E731
+        if injection.run_interrupted_at(k, KeyboardInterrupt, call, files.__file__) < k:
+            break
+        now = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+        assert now in (old, new), f"interrupted at bytecode {k}: a DOT file and another picture"
+    assert k > 50 and sorted(new) == ["r", "r.svg"]

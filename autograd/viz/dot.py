@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import graphviz
 
 from ..backward import backpropagate, topological_order
-from ..files import write_atomically
+from ..files import write_all_atomically, write_atomically
 from ..value import Constant, Value
 from . import chain, renderer, style
 from . import collapse as collapsing
@@ -84,9 +84,8 @@ class Drawing(graphviz.Digraph):
             source_path = os.path.join(directory if directory is not None else self.directory, name)
             target = f"{source_path}.{fmt}"
         picture = self.pipe(fmt)  # rendered before anything is written: a failure writes nothing
-        if not cleanup:
-            write_atomically(source_path, self.source.encode("utf-8"))
-        write_atomically(target, picture)
+        files = [] if cleanup else [(source_path, self.source.encode("utf-8"))]
+        write_all_atomically([*files, (target, picture)])  # the DOT text and picture, or neither
         return target
 
     def svg(self) -> str:
