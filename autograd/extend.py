@@ -25,9 +25,11 @@ is shared by every thread.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from . import primitives as P
-from .value import Value, _bind_method, _constant, _short_repr, apply
+from .flat import together
+from .value import Value, _constant, _method_for, _short_repr, apply
 
 
 def define_primitive(
@@ -74,9 +76,13 @@ def define_primitive(
     )
     if prim.arity == 1 and hasattr(Value, name):
         raise ValueError(f"Value already has an attribute {name!r}: choose another name")
-    P.register(prim)
+    # The table entry and the Value method in one C-level call (flat.together): a Ctrl-C
+    # leaves both or neither, never a name that can be neither used nor defined again.
+    entry = partial(P.PRIMITIVES.__setitem__, name, prim)
     if prim.arity == 1:
-        _bind_method(prim)
+        together(entry, partial(setattr, Value, name, _method_for(prim)))
+    else:
+        together(entry)
 
     def op(*operands) -> Value:
         values = [v if isinstance(v, Value) else _constant(v) for v in operands]

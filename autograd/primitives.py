@@ -326,13 +326,3 @@ STEP = Primitive(
 PRIMITIVES: dict[str, Primitive] = {
     p.name: p for p in list(globals().values()) if isinstance(p, Primitive)
 }
-
-
-def register(prim: Primitive) -> Primitive:
-    """Add prim to ``PRIMITIVES`` (``extend.define_primitive`` is the public way)."""
-    if not isinstance(prim, Primitive):
-        raise TypeError(f"register() takes a Primitive, got {type(prim).__name__}")
-    if prim.name in PRIMITIVES:
-        raise ValueError(f"a primitive named {prim.name!r} exists already")
-    PRIMITIVES[prim.name] = prim
-    return prim

@@ -594,6 +594,11 @@ _leaky_relu = _operator(P.LEAKY_RELU)  # alpha is a number, like pow's exponent
 
 def _bind_method(prim: Primitive) -> None:
     """Give Value the method ``x.<prim.name>()`` for a one-operand primitive."""
+    setattr(Value, prim.name, _method_for(prim))
+
+
+def _method_for(prim: Primitive) -> Callable[[Value], Value]:
+    """The method ``x.<prim.name>()`` of a one-operand primitive (not yet bound to Value)."""
 
     def method(self: Value) -> Value:
         return _compute(prim, self)
@@ -601,7 +606,7 @@ def _bind_method(prim: Primitive) -> None:
     method.__name__ = prim.name
     method.__qualname__ = f"Value.{prim.name}"
     method.__doc__ = prim.doc or f"{prim.name}(x)."
-    setattr(Value, prim.name, method)
+    return method
 
 
 for _prim in P.PRIMITIVES.values():

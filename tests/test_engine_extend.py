@@ -194,3 +194,32 @@ def test_a_two_operand_rule_returning_one_gradient_is_named():
             times(Value(1.0), Value(2.0)).backward()
     finally:
         _forget("times")
+
+
+def test_define_primitive_interrupted_at_every_bytecode_registers_all_or_nothing():
+    import os
+
+    import injection
+
+    engine = os.path.dirname(autograd.__file__)
+
+    def define():
+        define_primitive(
+            "softsign",
+            forward=lambda a: a / (1 + abs(a)),
+            vjp=lambda g, out, a: (g / ((1 + abs(a)) * (1 + abs(a))),),
+        )
+
+    k = 0
+    try:
+        while True:
+            k += 1
+            finished = injection.run_interrupted_at(k, KeyboardInterrupt, define, engine) < k
+            registered = ("softsign" in PRIMITIVES, hasattr(Value, "softsign"))
+            assert registered in ((False, False), (True, True)), f"half registered at {k}"
+            _forget("softsign")
+            if finished:
+                break
+    finally:
+        _forget("softsign")
+    assert k > 50
