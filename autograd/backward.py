@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from itertools import chain, repeat
 from types import MethodType
@@ -31,13 +30,14 @@ from types import MethodType
 import numpy as np
 
 from .flat import set_grads
-from .mode import enable_grad, state
+from .mode import enable_grad, running, state
 from .primitives import ADD, MUL, Primitive
 from .value import (
     _REAL_TYPES,
     ZERO,
     CheckedValue,
     Constant,
+    NumberInRuleError,
     TracingError,
     Value,
     _short_repr,
@@ -169,8 +169,10 @@ def _restore(order: list[Value], stack: list[Value], saved: list[tuple[Value, ob
     remains is the few bytecodes of a caller's ``except`` clause before this function starts.
     """
     try:
+        running.rules_on_values = False  # a create_graph pass may have stopped midway
         set_grads(chain(zip(chain(order, stack), repeat(ZERO)), saved))  # ZERO, then the old
     except BaseException:  # the second Ctrl-C came before the writes, never among them
+        running.rules_on_values = False
         set_grads(chain(zip(chain(order, stack), repeat(ZERO)), saved))
         raise
 
@@ -398,6 +400,13 @@ def _chain_rule_recorded_or_checked(order: list[Value], create_graph: bool) -> N
             )
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
             raise _backward_error(node, exc) from None
+        except NumberInRuleError:
+            raise TypeError(
+                f"backward with create_graph=True through {describe_call(prim, node.parents)}: "
+                "its rule turned a Value into a number (math.cos(a), float(a)), so the gradient "
+                "it makes could not be differentiated again. Write the rule with arithmetic and "
+                "autograd.primitives' exp, log, sin, cos, sigmoid (they take floats and Values)"
+            ) from None
         for parent, parent_grad in zip(node.parents, grads, strict=True):
             if anomaly:
                 if not create_graph:  # on floats, an overflow is an OverflowError, as in forward
@@ -465,9 +474,13 @@ def _run_pass(
     """
     _mark(roots, order, stack, saved)
     _seed_roots(roots, seeds)
-    if create_graph or state.anomaly:
-        with enable_grad() if create_graph else nullcontext():
-            _chain_rule_recorded_or_checked(order, create_graph)
+    if create_graph:
+        with enable_grad():
+            running.rules_on_values = True  # float() of a Value raises (NumberInRuleError)
+            _chain_rule_recorded_or_checked(order, True)
+            running.rules_on_values = False  # also on any failure: in _restore
+    elif state.anomaly:
+        _chain_rule_recorded_or_checked(order, False)
     elif not _chain_rule_on_floats(order):
         return _overflow_in(order, roots, seeds)
     return None

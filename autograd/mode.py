@@ -68,6 +68,19 @@ class _Modes(threading.local):
 state = _Modes()
 
 
+class _Running(threading.local):
+    """Set while this thread's backward(create_graph=True) runs the derivative rules on Values:
+    ``float()`` of a Value there (``math.cos(a)`` calls it) would make a gradient that cannot be
+    differentiated again, so ``Value.__float__`` raises.  A plain attribute, not one of
+    ``state``'s switches: backward sets and clears it in one instruction each, and clears it
+    again on every failure (``_restore``), so an interrupt cannot leave it set."""
+
+    rules_on_values: bool = False
+
+
+running = _Running()
+
+
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Values made inside record no parents: they are leaves, as under torch.no_grad()."""

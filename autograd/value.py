@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import primitives as P
-from .mode import hot, state
+from .mode import hot, running, state
 
 if TYPE_CHECKING:
     from .primitives import Primitive
@@ -164,6 +164,8 @@ class Value:
         return f"{type(self).__name__}(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
+        if running.rules_on_values:  # inside backward(create_graph=True): see NumberInRuleError
+            raise NumberInRuleError(f"float() of {self!r} while the rules run on Values")
         return self.data
 
     def __format__(self, spec: str) -> str:
@@ -228,6 +230,12 @@ class Value:
         if not isinstance(alpha, (Value, *_REAL_TYPES)):
             raise TypeError(f"leaky_relu: alpha must be a real number, got {type(alpha).__name__}")
         return _leaky_relu(self, alpha)
+
+
+class NumberInRuleError(TypeError):
+    """A derivative rule turned a Value into a float (``math.cos(a)``, ``float(a)``) while
+    backward(create_graph=True) ran it on Values: the gradient it made would be a number times
+    the upstream gradient, so differentiating it again would silently give 0."""
 
 
 class Constant(Value):

@@ -223,3 +223,23 @@ def test_define_primitive_interrupted_at_every_bytecode_registers_all_or_nothing
     finally:
         _forget("softsign")
     assert k > 50
+
+
+@pytest.mark.parametrize(
+    "vjp",
+    [lambda g, out, a: (g * math.cos(a),), lambda g, out, a: (g * math.cos(float(a)),)],
+    ids=["math.cos", "float"],
+)
+def test_a_rule_that_turns_a_value_into_a_number_under_create_graph_is_named(vjp):
+    # math.cos(a) on a Value gives a float (Value.__float__): the first derivative is right, the
+    # second came out None (0), silently, where it is -sin(a)
+    mysin = define_primitive("mysin", forward=math.sin, vjp=vjp)
+    try:
+        x = Value(0.5, label="x")
+        assert autograd.grad(mysin(x), [x]) == (pytest.approx(math.cos(0.5)),)
+        message = r"^backward with create_graph=True through mysin\(x=0.5\): its rule turned"
+        with pytest.raises(TypeError, match=message):
+            autograd.grad(mysin(x), [x], create_graph=True)
+        assert float(x) == 0.5  # float() of a Value works again after the pass
+    finally:
+        _forget("mysin")
