@@ -104,19 +104,20 @@ class Numbers:
                 )
         if len(self.x) != len(self.W1):
             raise ValueError(
-                f"x has {len(self.x)} values but W1 is {shape} (rows = inputs, "
+                f"x has {_count(len(self.x), 'value')} but W1 is {shape} (rows = inputs, "
                 "columns = hidden units): give one row of W1 per input"
             )
         if len(self.W2) != len(self.W1[0]):
             raise ValueError(
-                f"W2 has {len(self.W2)} weights but W1 is {shape} (rows = inputs, columns = "
-                "hidden units): give one W2 weight per hidden unit"
+                f"W2 has {_count(len(self.W2), 'weight')} but W1 is {shape} (rows = inputs, "
+                "columns = hidden units): give one W2 weight per hidden unit"
             )
         if (self.b1 is None) != (self.b2 is None):
             raise ValueError("give both biases (b1 and b2) or neither")
         if self.b1 is not None and len(self.b1) != len(self.W2):
             raise ValueError(
-                f"b1 has {len(self.b1)} values but W1 is {shape}: give one bias per hidden unit"
+                f"b1 has {_count(len(self.b1), 'value')} but W1 is {shape}: give one bias per "
+                "hidden unit"
             )
         biases = (*(self.b1 or ()), *(() if self.b2 is None else (self.b2,)))
         for name, values in (
@@ -609,8 +610,8 @@ def _report(example: Example, lr: float, new_loss: float, files: list[str]) -> s
     lines = [
         "The backpropagation lecture's worked example, recomputed by chainrule",
         "",
-        f"Network: {n_in} inputs -> {n_hidden} hidden units ({act}) -> 1 output ({out_act}), "
-        + ("a bias at every layer" if example.bias else "no bias"),
+        f"Network: {_count(n_in, 'input')} -> {_count(n_hidden, 'hidden unit')} ({act}) -> "
+        f"1 output ({out_act}), " + ("a bias at every layer" if example.bias else "no bias"),
         f"  x = {_fmt_list(numbers.x)}    y = {numbers.y:g}",
         f"  W1 = {[list(row) for row in numbers.W1]}    (W1[i][j]: from input i to hidden unit j)",
         f"  W2 = {list(numbers.W2)}    (W2[j]: from hidden unit j to the output)",
@@ -708,6 +709,11 @@ def _get(rows: list, index: list[int]) -> float:
 
 def _close(a, b, tol: float) -> bool:
     return all(abs(x - _get(b, index)) <= tol for index, x in _flat(a))
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 input', '2 inputs'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _fmt_list(values: list[float]) -> str:

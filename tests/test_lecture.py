@@ -94,6 +94,13 @@ def test_the_backward_table_stays_in_columns_with_the_longest_formula(capsys, ar
     assert len(rows) >= 6 and len({len(row) for row in rows}) == 1, "\n".join(rows)
 
 
+def test_one_input_and_one_weight_are_singular(capsys):
+    assert main(["lecture", "--no-draw", "--x", "2", "--w1", "1,2", "--w2", "1,1"]) == 0
+    assert "Network: 1 input -> 2 hidden units" in capsys.readouterr().out
+    assert main(["lecture", "--no-draw", "--w2", "1"]) == 2
+    assert "W2 has 1 weight but W1 is 2x2" in capsys.readouterr().err
+
+
 def test_html_with_no_draw_is_refused_not_silently_ignored(capsys, tmp_path):
     out = tmp_path / "graphs"
     assert main(["lecture", "--html", "--no-draw", "--out", str(out)]) == 2
