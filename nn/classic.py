@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from autograd import Value
+from autograd.flat import write
 
 from .layers import MLP, _inputs
 from .module import Module
@@ -63,9 +64,9 @@ class _LinearUnit(Module):
 
     def _update(self, x: Sequence[float], error: float) -> None:
         step = self.lr * error
-        for wi, xi in zip(self.w, x, strict=True):
-            wi.data += step * xi
-        self.b.data += step  # the bias is a weight on a constant input 1
+        new = [wi.data + step * xi for wi, xi in zip(self.w, x, strict=True)]
+        new.append(self.b.data + step)  # the bias is a weight on a constant input 1
+        write([*self.w, self.b], data=new)  # one C-level call: a Ctrl-C never half-updates
 
     def extra_repr(self) -> str:
         return f"{len(self.w)}, lr={self.lr}"

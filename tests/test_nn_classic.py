@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+from functools import partial
+
+import injection
 import numpy as np
 import pytest
 
 import nn
-from autograd import Value
+from autograd import Value, flat
 from nn import data
 
 
@@ -120,3 +124,37 @@ def test_xor_is_then_learned_by_backprop_with_a_small_mlp():
 def test_classic_units_name_their_parameters():
     assert [name for name, _ in nn.Perceptron(3).named_parameters()] == ["w.0", "w.1", "w.2", "b"]
     assert nn.Perceptron(2)([Value(1.0), Value(0.0)]).data == 1.0
+
+
+@pytest.mark.parametrize("unit", [nn.Perceptron, nn.Adaline])
+def test_training_interrupted_at_every_bytecode_never_half_applies_an_update(unit, monkeypatch):
+    X, t = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0]
+
+    def weights(u) -> tuple:
+        return (*(w.data for w in u.w), u.b.data)
+
+    # the start and every whole update of a run: the only states an interruption may leave
+    update, reference = unit._update, unit(2, seed=1)
+    allowed = {weights(reference)}
+
+    def recorded(self, x, error):
+        update(self, x, error)
+        allowed.add(weights(self))
+
+    monkeypatch.setattr(unit, "_update", recorded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nn.classic.ConvergenceWarning)
+        reference.fit(X, t, epochs=3)
+        monkeypatch.setattr(unit, "_update", update)
+        watched = (nn.classic.__file__, flat.__file__)
+        k = 0
+        while True:
+            k += 1
+            u = unit(2, seed=1)
+            if (
+                injection.run_interrupted_at(k, KeyboardInterrupt, partial(u.fit, X, t, 3), watched)
+                < k
+            ):
+                break
+            assert weights(u) in allowed, f"interrupted at bytecode {k}: half an update"
+    assert k > 50 and len(allowed) > 3
