@@ -82,24 +82,53 @@ class _ValueType(type):
     (-8%), a demo step 452M -> 434M (-4%).  The price: ``Value(x)`` itself costs ~500
     instructions more (leaves are few), and ``isinstance(n, Value)`` of something that is
     not exactly a Value calls type.__instancecheck__ (~0.1 us) instead of a C fast path.
+    A user's subclass with its own ``__init__`` is made the usual way: its
+    ``super().__init__(data)`` reaches Value's constructor through _WithInit.
     """
 
-    def __call__(cls, data, _children=(), _op: str = "", label: str = ""):
-        # micrograd's signature: Value(t, (self,), "tanh") makes an op node by hand.  Built-in
-        # ops never come here (see _compute), so the extra arguments cost them nothing.
+    def __new__(mcls, name, bases, namespace, **kwargs):
+        # A subclass with an __init__ of its own (``super().__init__(data)`` inside) gets
+        # _WithInit, which has Value's constructor as its __init__, first among its bases.
+        if "__init__" in namespace and not any(issubclass(b, _WithInit) for b in bases):
+            bases = (_WithInit, *bases)
+        return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+    @property
+    def __signature__(cls):
+        """What help() and Jupyter show for ``Value(``: the constructor's parameters."""
+        import inspect  # only when asked
+
+        init = cls.__init__ if issubclass(cls, _WithInit) else _initialise
+        parameters = list(inspect.signature(init).parameters.values())
+        return inspect.Signature(parameters[1:])  # without self
+
+    def __call__(cls, *args, **kwargs):
+        if issubclass(cls, _WithInit):  # a user's subclass with its own __init__: Python's way
+            return type.__call__(cls, *args, **kwargs)
         self = _blank() if cls is Value else _new(cls)
-        self.data = data if type(data) is float else as_float(data)
-        self.grad = ZERO
-        self._prim = None
-        self._a = None  # first operand (None for a leaf)
-        self._b = None  # second operand (None for a leaf or a one-operand op)
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a str, got {type(label).__name__}")
-        if label:
-            self._label = label
-        if _children or _op:
-            _record_by_hand(self, _children, _op)
+        _initialise(self, *args, **kwargs)
         return self
+
+
+def _initialise(
+    self: Value, data, _children: Sequence = (), _op: str = "", label: str = ""
+) -> None:
+    """Value's constructor: micrograd's ``Value(data, _children=(), _op="", label="")``.
+
+    ``Value(t, (self,), "tanh")`` makes an op node by hand.  Built-in ops never come here (see
+    _compute), so the extra arguments cost them nothing.
+    """
+    self.data = data if type(data) is float else as_float(data)
+    self.grad = ZERO
+    self._prim = None
+    self._a = None  # first operand (None for a leaf)
+    self._b = None  # second operand (None for a leaf or a one-operand op)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
+    if label:
+        self._label = label
+    if _children or _op:
+        _record_by_hand(self, _children, _op)
 
 
 class Value(metaclass=_ValueType):
@@ -257,6 +286,17 @@ class NumberInRuleError(TypeError):
     """A derivative rule turned a Value into a float (``math.cos(a)``, ``float(a)``) while
     backward(create_graph=True) ran it on Values: the gradient it made would be a number times
     the upstream gradient, so differentiating it again would silently give 0."""
+
+
+class _WithInit(Value):
+    """The base a user's Value subclass with its own ``__init__`` gets (see _ValueType), so
+    that ``super().__init__(data)`` inside it runs Value's constructor, as with a plain class."""
+
+    __slots__ = ()
+
+
+_WithInit.__init__ = _initialise  # set after the class is made, so _ValueType.__new__ adds
+# no _WithInit to _WithInit itself
 
 
 class Constant(Value):

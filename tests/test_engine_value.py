@@ -8,6 +8,7 @@ the operand's label when it has one, so a failing expression is found from the m
 from __future__ import annotations
 
 import gc
+import inspect
 from fractions import Fraction
 
 import numpy as np
@@ -297,3 +298,34 @@ def test_rules_accept_numpy_scalars_in_data(scalar):
     y.backward()
     expected = 0.0 - 1.0 + 0.1 + float(np.cos(float(scalar)))
     assert x.grad == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_subclass_with_its_own_init_is_made_as_with_a_plain_class():
+    # Value's constructor lives in its metaclass (a speed trick, see _ValueType); a student's
+    # subclass that calls super().__init__(data) must still work, and keep its own fields.
+    class Named(Value):
+        def __init__(self, data, name):
+            super().__init__(data, label=name)
+            self.name = name
+
+    w = Named(2.0, "w")
+    assert (type(w), w.data, w.grad, w.label, w.name) == (Named, 2.0, 0.0, "w", "w")
+    y = w * w + 1
+    y.backward()
+    assert (y.data, w.grad) == (5.0, 4.0)
+    assert str(inspect.signature(Named)) == "(data, name)"
+
+
+def test_a_subclass_without_init_takes_values_arguments():
+    class Plain(Value):
+        pass
+
+    p = Plain(3, label="p")
+    assert (type(p), p.data, p.label) == (Plain, 3.0, "p")
+    with pytest.raises(TypeError, match="one real number"):
+        Plain("3")
+
+
+def test_help_shows_micrograds_constructor_signature():
+    assert str(inspect.signature(Value)).startswith("(data, _children")
+    assert list(inspect.signature(Value).parameters) == ["data", "_children", "_op", "label"]
