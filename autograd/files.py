@@ -67,25 +67,10 @@ def write_atomically(
     except OSError as exc:
         raise _naming_path(path, target, action, exc) from None
     tmp = target.with_name(_temp_name(target.name, os.getpid(), secrets.token_hex(4)))
-    fd = None
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        if old is not None:
-            _keep_owner_and_mode(fd, old)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if durable:
-            os.fsync(fd)
-        fd, closing = None, fd
-        os.close(closing)
+        _fill_new_file(tmp, data, old, durable)
         os.replace(tmp, target)  # the commit point: before it the old file is intact
     except BaseException as exc:
-        if fd is not None:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
@@ -140,17 +125,27 @@ def _write_temporary(path: Path, data: bytes, action: str, staged: list) -> None
         old = _replaceable(target)
         tmp = target.with_name(_temp_name(target.name, os.getpid(), secrets.token_hex(4)))
         staged.append((tmp, target))
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            if old is not None:
-                _keep_owner_and_mode(fd, old)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        _fill_new_file(tmp, data, old)
     except OSError as exc:
         raise _naming_path(path, target, action, exc) from None
+
+
+def _fill_new_file(
+    tmp: Path, data: bytes, old: os.stat_result | None, durable: bool = False
+) -> None:
+    """Create tmp (it must not exist yet) holding data, with old's owner and mode if there is
+    an old file; ``durable`` fsyncs it.  The descriptor is closed on every exit."""
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        if old is not None:
+            _keep_owner_and_mode(fd, old)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def make_folder(folder: Path, writing: str | os.PathLike) -> None:
