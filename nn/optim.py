@@ -132,7 +132,7 @@ class Optimizer:
         """Update every parameter from its ``.grad``, then advance the schedule."""
         data = read_data(self.params)
         new_data, state = self._rule(data, read_grads(self.params), self.schedule(self.k))
-        together(writing(self.params, new_data), self._commit(state))
+        together(writing(self.params, new_data), self._committing(state))
 
     def update(self, data: np.ndarray, grad: np.ndarray) -> None:
         """The same step on arrays: ``data`` (the parameters' numbers, in ``self.params`` order)
@@ -144,13 +144,13 @@ class Optimizer:
                 f"got {np.shape(data)} and {np.shape(grad)}"
             )
         new_data, state = self._rule(data, grad, self.schedule(self.k))
-        together(partial(data.__setitem__, Ellipsis, new_data), self._commit(state))
+        together(partial(data.__setitem__, Ellipsis, new_data), self._committing(state))
 
     def _rule(self, data: np.ndarray, grad: np.ndarray, lr: float) -> tuple[np.ndarray, dict]:
         """(new numbers, new state) from the numbers and gradients; changes nothing itself."""
         raise NotImplementedError
 
-    def _commit(self, state: dict) -> Callable[[], None]:
+    def _committing(self, state: dict) -> Callable[[], None]:
         """The new step count and moments as one C-level call (dict.update), to be made
         together with the numbers'."""
         return partial(vars(self).update, state, k=self.k + 1)
