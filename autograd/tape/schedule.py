@@ -85,6 +85,8 @@ def compile_graph(
 
 
 # Primitives without an array forward whose forward and rule were seen to run on arrays.
+# Shared by every thread, as the primitive table is: set.add is atomic under the GIL, and
+# two threads tracing at once at worst probe the same primitive twice.
 _RUN_ON_ARRAYS: set[P.Primitive] = set()
 
 
